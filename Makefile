@@ -11,7 +11,7 @@ OPENBLAS := $(wildcard /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so
 export LD_PRELOAD := $(if $(OPENBLAS),$(OPENBLAS),$(LD_PRELOAD))
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup check-sync test-nbs test-slow bench clean-venv
+.PHONY: run test setup check-sync test-nbs test-slow bench figures clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -25,8 +25,10 @@ $(BIN)/.installed: pyproject.toml
 
 setup: $(BIN)/.installed
 
+# the main job: the quick suite (both stages, 7 methods, 2 budgets, 6 prompts each), then the figures
 run: setup
-	$(BIN)/python -m dts_nb.demo
+	$(BIN)/dts-sweep configs/quick.yaml
+	@echo "results: outputs/runs/   figures and table: figures/ (figures/summary.md)"
 
 # the test suite: notebooks in sync with dts_nb/, then every notebook's tests
 test: setup check-sync test-nbs
@@ -44,6 +46,15 @@ test-nbs: setup
 
 test-slow: setup
 	cd nbs && ../$(BIN)/nbdev-test --n-workers 1 --timing --flags slow
+
+# speed benchmarks on the default model (prints tables; writes outputs/bench/*.json)
+bench: setup
+	mkdir -p outputs/bench
+	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
+
+# figures from every run under outputs/
+figures: setup
+	$(BIN)/papermill nbs/figures.ipynb outputs/figures.ipynb -k python3 --cwd nbs
 
 clean-venv:
 	rm -rf $(VENV)
