@@ -6,9 +6,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= all,dev
-# MLX on Linux runs ~30x faster with Debian's OpenBLAS preloaded (environment.md); harmless when absent
-OPENBLAS := $(wildcard /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblas.so.0)
-export LD_PRELOAD := $(if $(OPENBLAS),$(OPENBLAS),$(LD_PRELOAD))
+# NOTE: MLX on Linux runs ~30x faster with Debian's OpenBLAS preloaded (LD_PRELOAD, see README), but a
+# preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
 .PHONY: run test setup check-sync test-nbs test-slow bench figures clean-venv
