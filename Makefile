@@ -10,7 +10,7 @@ EXTRAS ?= all,dev
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup check-sync test-nbs test-slow bench figures clean-venv
+.PHONY: run test setup check-sync test-nbs test-slow bench figures ablations tree-quality clean-venv
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -50,6 +50,16 @@ test-slow: setup
 bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
+
+# figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
+ablations: setup
+	$(BIN)/dts-sweep configs/ablations.yaml
+
+# issue 3's quality-at-equal-compute look: tree methods vs best_of_n, 256..1024 NFE, 3 seeds (~80 min)
+tree-quality: setup
+	$(BIN)/dts-sweep configs/tree_quality.yaml
+	$(BIN)/papermill nbs/figures.ipynb outputs/tree_quality/figures.ipynb -k python3 --cwd nbs \
+	  -p outputs_root ../outputs/tree_quality -p figures_dir ../figures/tree_quality
 
 # figures from every run under outputs/
 figures: setup
