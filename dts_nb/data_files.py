@@ -1,4 +1,4 @@
-"""Loaders for the datasets that live as files in the data folder (OpenTSLM's M4 captions and HAR chain-of-thought, the M4 competition CSVs): lazy indexing, the OpenTSLM split, checked formats and the download.
+"""Loaders of the file datasets (M4 CSVs and captions, HAR-CoT, UCI HAPT) and of the real subsets dts_nb ships.
 
 Docs: https://dts-nb.github.io/dts_nb/data_files.html.md"""
 
@@ -6,18 +6,21 @@ Docs: https://dts-nb.github.io/dts_nb/data_files.html.md"""
 
 # %% ../nbs/05a_data_files.ipynb #a094ca8a
 from __future__ import annotations
-import json, os, shutil, tempfile, time, urllib.request, zipfile
+import json, os, re, shutil, tempfile, time, urllib.request, warnings, zipfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .data import TSSample, SampleList, HAR_COT_LABELS
+from .data import TSSample, SampleList, HAR_COT_LABELS, HAPT_LABELS
+import dts_nb
 
 # %% auto #0
-__all__ = ['M4_FREQUENCIES', 'M4_CAPTIONS_URL', 'HAR_COT_URL', 'M4_COMPETITION_URL', 'HAR_COT_SPLIT_FILES', 'HAR_COT_COLUMNS',
-           'dataset_folder', 'expected_files', 'is_offline', 'download_archive', 'ensure_files', 'read_csv_checked',
-           'parse_series_text', 'opentslm_split', 'write_example_m4_captions', 'write_example_har_cot',
-           'write_example_m4', 'load_m4_captions', 'load_har_cot', 'load_m4']
+__all__ = ['M4_FREQUENCIES', 'M4_CAPTIONS_URL', 'HAR_COT_URL', 'M4_COMPETITION_URL', 'HAR_COT_SPLIT_FILES', 'SHIPPED_DIR',
+           'HAR_COT_COLUMNS', 'HAPT_ACTIVITIES', 'HAPT_TEST_USERS', 'HAPT_WINDOW', 'HAPT_STEP', 'HAPT_HZ', 'G',
+           'HAPT_SOURCE', 'dataset_folder', 'expected_files', 'is_offline', 'download_archive', 'ensure_files',
+           'read_csv_checked', 'parse_series_text', 'opentslm_split', 'write_example_m4_captions',
+           'write_example_har_cot', 'write_example_m4', 'load_m4_captions', 'load_har_cot', 'load_m4', 'load_m4_subset',
+           'read_numeric', 'hapt_id', 'load_uci_hapt', 'write_example_uci_hapt', 'load_uci_hapt_subset']
 
 # %% ../nbs/05a_data_files.ipynb #1d5669bf
 M4_FREQUENCIES = ("Daily", "Hourly", "Monthly", "Quarterly", "Weekly", "Yearly")   # OpenTSLM's pooling order
@@ -25,6 +28,7 @@ M4_CAPTIONS_URL = "https://polybox.ethz.ch/index.php/s/MT3y9WdEebT8wfj/download/
 HAR_COT_URL = "https://polybox.ethz.ch/index.php/s/kD74GnMYxn3HBEM/download"
 M4_COMPETITION_URL = "https://github.com/Mcompetitions/M4-methods/tree/master/Dataset (Train/{Freq}-train.csv, Test/{Freq}-test.csv)"
 HAR_COT_SPLIT_FILES = {"train": "har_cot_train_cot.csv", "val": "har_cot_val_cot.csv", "test": "har_cot_test_cot.csv"}
+SHIPPED_DIR = Path(dts_nb.__file__).parent/"datasets"   # real subsets shipped as package data
 
 def dataset_folder(name:str, root=None) -> Path:
     "The folder of a file dataset: `root` when given, else `<data_dir()>/<name>`."
@@ -215,7 +219,7 @@ def load_har_cot(split:str, name:str="har_cot", root=None, download:bool=True) -
         xyz = [parse_series_text(c[i], f"{folder/fname}, sample {sid!r}, {ax}") for c, ax in zip(cols, "xyz")]
         meta = dict(dataset=name, split=split, source="OpenTSLM HAR-CoT", sensor="accelerometer", row=i)
         return TSSample(sid, "har", xyz, channel_names=["x", "y", "z"], label=labels[i], reference=rationale[i], meta=meta)
-    return SampleList(make, len(df))
+    return SampleList(make, len(df), row_labels=labels)
 
 # %% ../nbs/05a_data_files.ipynb #487bb304
 def _m4_lines(path:Path) -> dict[str, str]:
@@ -226,8 +230,11 @@ def _m4_lines(path:Path) -> dict[str, str]:
     if len(head) < 2 or head[0] != "V1" or head[1] != "V2":
         raise DataError(f"{path}: wrong columns {head[:4]}{'...' if len(head) > 4 else ''}; expected columns: V1 (series id), V2, V3, ... (values).")
     out = {}
-    for line in lines[1:]:
-        if line.strip(): out[line[:line.index(",")].strip().strip('"') if "," in line else line.strip().strip('"')] = line
+    for k, line in enumerate(lines[1:], 2):
+        if not line.strip(): continue
+        sid = line.split(",", 1)[0].strip().strip('"')
+        if sid in out: raise DataError(f"{path}, line {k}: series id {sid!r} appears twice.")
+        out[sid] = line
     return out
 
 def _m4_values(line:str, where:str) -> np.ndarray:
@@ -236,9 +243,12 @@ def _m4_values(line:str, where:str) -> np.ndarray:
     try: return np.array(cells, dtype=np.float64)
     except ValueError as e: raise DataError(f"{where}: bad value ({e}).") from None
 
-def load_m4(split:str, name:str="m4", frequency:str="Monthly", part:str="full", root=None) -> SampleList:
+# %% ../nbs/05a_data_files.ipynb #7c9243df
+def load_m4(split:str, name:str="m4", frequency:str="Hourly", part:str="full", root=None) -> SampleList:
     "Series of the M4 competition CSVs for one `frequency` (one split, 'test'); `part` 'full' or 'history'; built lazily."
-    check_choice("frequency", frequency, M4_FREQUENCIES); check_choice("part", part, ["full", "history"])
+    if frequency not in M4_FREQUENCIES:
+        raise ConfigError(f"M4 has no frequency {frequency!r}. Its six frequencies: {', '.join(M4_FREQUENCIES)}.")
+    check_choice("part", part, ["full", "history"])
     folder = dataset_folder(name, root)
     needed = [f"{frequency}-train.csv"] + ([f"{frequency}-test.csv"] if part == "full" else [])
     missing = [f for f in needed if not (folder/f).is_file()]
@@ -256,3 +266,135 @@ def load_m4(split:str, name:str="m4", frequency:str="Monthly", part:str="full", 
                     n_history=len(x), n_test_part=len(xx), index=i)
         return TSSample(sid, "caption", np.concatenate([x, xx]), meta=meta)
     return SampleList(make, len(ids))
+
+# %% ../nbs/05a_data_files.ipynb #728b7568
+def load_m4_subset(split:str, name:str="m4_subset", frequency:str="Hourly", part:str="full") -> SampleList:
+    "The 48 M4 Hourly series shipped with dts_nb (`datasets/m4_hourly/`), read by `load_m4`."
+    if frequency != "Hourly":
+        raise ConfigError(f"Dataset {name!r} ships Hourly series only, not {frequency!r}: use dataset 'm4' with "
+                          f"root=<folder of the M4 competition files> for other frequencies.")
+    ds = load_m4(split, name=name, frequency="Hourly", part=part, root=SHIPPED_DIR/"m4_hourly")
+    ds.info.update(source="M4 competition Hourly CSVs, 48-series subset shipped with dts_nb")
+    return ds
+
+# %% ../nbs/05a_data_files.ipynb #b59e19c6
+HAPT_ACTIVITIES = dict(enumerate(HAPT_LABELS, start=1))   # activity code 1-6 -> label; 7-12 (transitions) skipped
+HAPT_TEST_USERS = (2, 4, 9, 10, 12, 13, 18, 20, 24)       # UCI HAR's test subjects; every other user is train
+HAPT_WINDOW, HAPT_STEP, HAPT_HZ, G = 128, 64, 50, 9.80665  # 2.56 s windows, 50 % overlap; 1 g in m/s²
+HAPT_SOURCE = ('the UCI Machine Learning Repository, "Smartphone-Based Recognition of Human Activities and Postural '
+               'Transitions" (id 341, https://archive.ics.uci.edu/dataset/341), folder RawData of its archive')
+
+def read_numeric(path, ncols:int, dtype=np.float64) -> np.ndarray:
+    "Whitespace-separated table `path` of `ncols` finite numbers per line; `DataError` naming the file and bad line."
+    path = Path(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore"); a = np.loadtxt(path, dtype=dtype, ndmin=2)
+        if len(a) and a.shape[1] == ncols and np.isfinite(a).all(): return a
+    except ValueError: pass
+    with open(path) as f:                                 # find the first bad line, for the message
+        for k, line in enumerate(f, 1):
+            cells = line.split()
+            if not cells: continue
+            try: ok = len(cells) == ncols and bool(np.isfinite(np.array(cells, dtype=dtype)).all())
+            except ValueError: ok = False
+            if not ok: raise DataError(f"{path}, line {k}: expected {ncols} finite numbers, got {line.strip()[:60]!r}. "
+                                       "Replace the file with a fresh copy of the original.")
+    raise DataError(f"{path}: no data lines. Replace the file with a fresh copy of the original.")
+
+def _hapt_meta(name, split, e, u, a, start, source):
+    return dict(dataset=name, split=split, source=source, sensor="accelerometer (waist)", unit="m/s^2",
+                sampling_hz=HAPT_HZ, experiment=e, user=u, activity=a, start=start, test_users=list(HAPT_TEST_USERS))
+
+def hapt_id(e:int, u:int, start:int) -> str:
+    "Id of the window of experiment `e`, user `u` starting at 1-based sample `start`."
+    return f"hapt-exp{e:02d}-user{u:02d}-s{start:06d}"
+
+# %% ../nbs/05a_data_files.ipynb #4e28383c
+def _hapt_files(name, root) -> tuple[Path, dict]:
+    "The RawData folder and {experiment: (user, recording path)}; `MissingFileError` naming what is missing."
+    base = dataset_folder(name, root)
+    folder = base/"RawData" if (base/"RawData").is_dir() else base
+    recs = {}
+    for p in sorted(folder.glob("acc_exp*_user*.txt")):
+        m = re.fullmatch(r"acc_exp(\d+)_user(\d+)\.txt", p.name)
+        if m: recs[int(m[1])] = (int(m[2]), p)
+    missing = [w for w, ok in [("labels.txt", (folder/"labels.txt").is_file()),
+                               ("acc_expEE_userUU.txt recording", bool(recs))] if not ok]
+    if missing:
+        raise MissingFileError(f"Dataset {name!r}: no {' and no '.join(missing)} in {folder}. Put the files of "
+                               f"{HAPT_SOURCE} there (or pass root=..., or set DTS_NB_DATA so that "
+                               "<data>/uci_hapt/RawData holds them).")
+    return folder, recs
+
+def _hapt_windows(table, data, recs, labels_path) -> np.ndarray:
+    "(experiment, user, activity, start) of every window inside the segments of `table` (rows kept for this split)."
+    rows = []
+    for e, u, a, s, t in table.tolist():
+        n, (ru, path) = len(data[e]), recs[e]
+        if ru != u: raise DataError(f"{labels_path}: experiment {e} is user {u}, but its recording is {path.name}.")
+        if not 1 <= s <= t <= n:
+            raise DataError(f"{labels_path}: segment {s}-{t} of experiment {e} is outside {path.name} ({n} samples).")
+        rows += [(e, u, a, st) for st in range(s, t - HAPT_WINDOW + 2, HAPT_STEP)]   # st..st+127 inside s..t
+    return np.array(rows, dtype=np.int64).reshape(-1, 4)
+
+# %% ../nbs/05a_data_files.ipynb #9bff8129
+def load_uci_hapt(split:str, name:str="uci_hapt", root=None, verbose:bool=True) -> SampleList:
+    "UCI HAPT 128-sample x/y/z windows (m/s², 50 % overlap) of activities 1-6 for `split` ('train'/'test', by user)."
+    check_choice("split", split, ["train", "test"])
+    folder, recs = _hapt_files(name, root)
+    table = read_numeric(folder/"labels.txt", 5, np.int64)            # experiment user activity start end
+    listed = sorted(set(table[:, 0].tolist()))
+    in_split = np.isin(table[:, 1], HAPT_TEST_USERS) == (split == "test")
+    table = table[in_split & np.isin(table[:, 0], list(recs)) & np.isin(table[:, 2], list(HAPT_ACTIVITIES))]
+    exps = sorted(set(table[:, 0].tolist()))
+    data = {e: read_numeric(recs[e][1], 3)*G for e in exps}            # g -> m/s²
+    W = _hapt_windows(table, data, recs, folder/"labels.txt")
+    labels = np.array([HAPT_ACTIVITIES[a] for a in W[:, 2].tolist()], dtype=str)
+    def make(i):
+        e, u, a, st = W[i].tolist()
+        x = data[e][st - 1:st - 1 + HAPT_WINDOW].T
+        return TSSample(hapt_id(e, u, st), "har", x, channel_names=["x", "y", "z"], label=HAPT_ACTIVITIES[a],
+                        meta=_hapt_meta(name, split, e, u, a, st, "UCI HAPT RawData"))
+    n_present = len(set(listed) & set(recs))
+    info = dict(folder=str(folder), n_experiments=len(exps), n_experiments_present=n_present,
+                n_experiments_listed=len(listed), n_windows=len(W), users=sorted(set(W[:, 1].tolist())),
+                test_users=list(HAPT_TEST_USERS), windows_per_label={l: int((labels == l).sum()) for l in HAPT_LABELS})
+    if verbose:
+        print(f"{name} [{split}]: {len(W)} windows from {len(exps)} experiments of users {info['users']} "
+              f"({n_present} of the {len(listed)} experiments in labels.txt have a recording in {folder})")
+    return SampleList(make, len(W), info, row_labels=labels)
+
+# %% ../nbs/05a_data_files.ipynb #1024af86
+def write_example_uci_hapt(folder, experiments=((1, 1), (2, 2)), n:int=700, seed:int=0,
+                           listed=((3, 3),)) -> Path:
+    "Write `RawData/acc_expEE_userUU.txt` (x y z in g) for `experiments` [(exp, user)] and `RawData/labels.txt`."
+    raw = Path(folder)/"RawData"; raw.mkdir(parents=True, exist_ok=True)
+    rng, lines = np.random.default_rng(seed), []
+    for e, u in [*experiments, *listed]:                 # `listed`: in labels.txt, without a recording
+        # segments: walking 1-300, a transition, sitting 321-520, lying 521-n (activities 1, 7, 4, 6)
+        lines += [f"{e} {u} 1 1 300", f"{e} {u} 7 301 320", f"{e} {u} 4 321 520", f"{e} {u} 6 521 {n}"]
+    for e, u in experiments:
+        xyz = rng.normal(0, 0.05, size=(n, 3)) + [0.0, 0.0, 1.0]
+        text = "\n".join(" ".join(repr(float(v)) for v in r) for r in xyz) + "\n"
+        (raw/f"acc_exp{e:02d}_user{u:02d}.txt").write_text(text)
+    (raw/"labels.txt").write_text("\n".join(lines) + "\n")
+    return Path(folder)
+
+# %% ../nbs/05a_data_files.ipynb #83b19bcf
+def load_uci_hapt_subset(split:str, name:str="uci_hapt_subset", path=None) -> SampleList:
+    "The UCI HAPT windows shipped with dts_nb (`datasets/uci_hapt_subset.npz`): ids and values as `load_uci_hapt`'s."
+    path = Path(path) if path is not None else SHIPPED_DIR/"uci_hapt_subset.npz"
+    if not path.is_file():
+        raise MissingFileError(f"Dataset {name!r}: {path} is missing: reinstall dts_nb, or regenerate it with "
+                               f"nbs/scripts/make_subsets.py from the RawData of {HAPT_SOURCE}.")
+    with np.load(path) as z: d = {k: z[k] for k in z.files}
+    rows = np.flatnonzero(d["split"] == split)
+    labels = d["label"][rows]
+    def make(i):
+        r = int(rows[i]); e, u, a, st = (int(d[k][r]) for k in ("experiment", "user", "activity", "start"))
+        return TSSample(str(d["id"][r]), "har", d["values"][r], channel_names=["x", "y", "z"], label=str(labels[i]),
+                        meta=_hapt_meta(name, split, e, u, a, st, "UCI HAPT RawData (subset shipped with dts_nb)"))
+    info = dict(n_windows=len(rows), users=sorted(set(d["user"][rows].tolist())), test_users=list(HAPT_TEST_USERS),
+                windows_per_label={l: int((labels == l).sum()) for l in HAPT_LABELS})
+    return SampleList(make, len(rows), info, row_labels=labels)

@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from typing import Sequence
 import numpy as np
+from fastcore.basics import patch
 from .core import *
 from .backends import Backend, ToyBackend
 
@@ -80,6 +81,7 @@ class Engine:
         self.nfe = self.recompute_nfe = self.forward_calls = self.tokens_processed = 0
         self.evicted_dists = self.evicted_segments = 0
         self.n_nodes, self.cache_bytes, self.peak_cache_bytes = 1, 0, 0
+        self._side: dict[int, dict[int, Node]] = {}                 # id(node) -> forced continuations off the tree
         self._dists: OrderedDict[int, Node] = OrderedDict()         # LRU of nodes holding a dist
         self._segments: OrderedDict[int, _StoredSegment] = OrderedDict()
         t0 = time.perf_counter()
@@ -184,10 +186,11 @@ class Engine:
             self.cache_bytes -= s.nbytes; self.evicted_segments += 1
 
     # ---- evaluation ----
-    def evaluate(self, nodes:Sequence[Node]):
+    def evaluate(self, nodes:Sequence[Node], terminal_ok:bool=False):
         "Compute the next-token distribution of every node lacking one, batched into as few forwards as possible."
-        todo = list({id(n): n for n in nodes if n.dist is None and not n.terminal}.values())
-        if any(n.terminal and n.dist is None for n in nodes): raise ValueError("A terminal node has no next-token distribution.")
+        todo = list({id(n): n for n in nodes if n.dist is None and (terminal_ok or not n.terminal)}.values())
+        if not terminal_ok and any(n.terminal and n.dist is None for n in nodes):
+            raise ValueError("A terminal node has no next-token distribution.")
         if not self.share_prefix: return self._evaluate_nocache(todo)
         while todo:
             rows, claimed, deferred = [], set(), []
@@ -245,6 +248,7 @@ class Engine:
         "Cost and memory counters of this engine."
         return dict(nfe=self.nfe, prefill_tokens=self.prefill_tokens, recompute_nfe=self.recompute_nfe,
                     forward_calls=self.forward_calls, tokens_processed=self.tokens_processed, nodes=self.n_nodes,
+                    side_nodes=sum(len(v) for v in self._side.values()),
                     cache_mb=self.cache_bytes/2**20, peak_cache_mb=self.peak_cache_bytes/2**20,
                     evicted_dists=self.evicted_dists, evicted_segments=self.evicted_segments)
 
@@ -301,3 +305,27 @@ def hashed_toy(vocab_size:int=4, eos_id:int|None=None, seed:int=0, peak:float=2.
     tb = ToyBackend(fn, vocab_size, eos_id=vocab_size - 1 if eos_id is None else eos_id, name=f"hashed-toy-{seed}")
     tb.calls = calls
     return tb
+
+# %% ../nbs/02_engine.ipynb #394c16b5
+@patch
+def side_child(self:Engine, node:Node, token:int) -> Node:
+    "A child of `node` kept off the search tree (never terminal, no length limit); its distribution is computed on demand."
+    side = self._side.setdefault(id(node), {})
+    c = side.get(int(token))
+    if c is None: c = side[int(token)] = Node(int(token), node)          # logprob is read from the parent's distribution
+    return c
+
+@patch
+def score_endings(self:Engine, node:Node, endings:Sequence[Sequence[int]]) -> np.ndarray:
+    "Log-probability of each token sequence in `endings` right after `node`'s reply, followed by an EOS."
+    if not endings or any(len(e) == 0 for e in endings): raise ValueError("score_endings needs non-empty token sequences.")
+    base = node.parent if node.parent is not None and node.token in self.eos else node    # the reply without its EOS
+    chains = []
+    for e in endings:
+        n, chain = base, []
+        for t in e: n = self.side_child(n, t); chain.append(n)
+        chains.append(chain)
+    self.evaluate([base, *{id(n): n for c in chains for n in c}.values()], terminal_ok=True)
+    eos = sorted(self.eos)
+    end = lambda n: float(logsumexp(n.dist[eos])) if eos else 0.0          # a model without EOS: the tokens alone
+    return np.array([sum(float(n.parent.dist[n.token]) for n in c) + end(c[-1]) for c in chains])

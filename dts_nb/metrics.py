@@ -150,7 +150,11 @@ def prompt_metrics(result, sample=None, labels=None, embeddings:bool=True) -> di
     if sample is not None and sample.task == "har":
         ans = parse_answer(text); labels = list(labels or _dataset_labels(sample))
         said = mentioned_label(text, labels) if labels else None
+        src = _get(prim, "answer_source") if prim is not None else None     # 'answer_step': the label was not written
+        strict = None if src == "answer_step" else ans
         out.update(answer=ans, mentioned=said, mentioned_correct=float(said is not None and said == sample.label),
+                   answer_source=src, strict_answer=strict, written=float(src != "answer_step" and ans is not None),
+                   strict_correct=float(strict is not None and strict == sample.label),
                    correct=float(ans is not None and ans == sample.label),
                    correct_normalized=float(normalize_label(ans) == normalize_label(sample.label)),
                    valid=float(normalize_label(ans) in [normalize_label(l) for l in labels]) if labels else math.nan)

@@ -16,10 +16,10 @@ from .metrics import normalize_label
 
 # %% auto #0
 __all__ = ['HAR_LABELS', 'TREE_METHODS', 'SETTING_FIELDS', 'ABLATION_FIELDS', 'CELL', 'NO_BUDGET', 'har_macro_f1',
-           'METRIC_BOUNDS', 'METHOD_ORDER', 'interval', 'f1_parts', 'f1_value', 'macro_f1', 'write_run', 'example_tree',
-           'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat', 'MacroF1', 'per_prompt',
-           'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select', 'setting_suffixes',
-           'method_rank', 'summary_table']
+           'har_strict_macro_f1', 'METRIC_BOUNDS', 'METHOD_ORDER', 'interval', 'f1_parts', 'f1_value', 'macro_f1',
+           'write_run', 'example_tree', 'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat',
+           'MacroF1', 'per_prompt', 'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select',
+           'setting_suffixes', 'method_rank', 'summary_table']
 
 # %% ../nbs/10_plots.ipynb #8ca205e2
 def interval(values, level:float=0.95) -> tuple[float, float, float, int]:
@@ -318,15 +318,16 @@ class SumStat:
     def __repr__(self): return self.name
 
 class MacroF1(SumStat):
-    "HAR macro-F1 of the `predicted` answers against `label` (see `macro_f1`)."
-    name = "macro_f1"
+    "HAR macro-F1 of the answers in column `column` (default: `predicted`, else `answer`) against `label` (see `macro_f1`)."
+    def __init__(self, column:str|None=None, name:str="macro_f1"): self.column, self.name = column, name
     def parts(self, lines):
-        pred = "predicted" if "predicted" in lines else "answer"            # RESULTS_FORMAT says predicted; 08_metrics writes answer
+        pred = self.column or ("predicted" if "predicted" in lines else "answer")   # 08_metrics writes answer
         if pred not in lines or "label" not in lines: return np.zeros((len(lines), 0))
         return f1_parts(list(lines["label"]), list(lines[pred]), list(lines["valid"]) if "valid" in lines else None)
     def value(self, sums): return f1_value(sums)
 
 har_macro_f1 = MacroF1()
+har_strict_macro_f1 = MacroF1("strict_answer", "strict_macro_f1")     # OpenTSLM's: answers the model wrote itself
 
 def per_prompt(lines:pd.DataFrame, metric:str) -> pd.Series:
     "A metric's value per prompt (mean over epochs), failed lines and missing values left out."
@@ -456,7 +457,9 @@ def summary_table(runs:pd.DataFrame, lines:pd.DataFrame) -> str:
         if R["uses_ground_truth"].any(): head += " — **oracle** reward (uses the ground truth)"
         vta = R["verifier_test_accuracy"].dropna()
         if len(vta): head += f" — verifier's own test accuracy {_fmt(vta.iloc[0])}"
-        task = [("accuracy", "correct"), ("macro-F1", har_macro_f1)] if stage == "har" else [("faithfulness", "faithfulness")]
+        task = ([("accuracy", "correct"), ("macro-F1", har_macro_f1), ("strict accuracy", "strict_correct"),
+                 ("strict macro-F1", har_strict_macro_f1), ("written", "written")] if stage == "har" and "strict_correct" in lines
+                else [("accuracy", "correct"), ("macro-F1", har_macro_f1)] if stage == "har" else [("faithfulness", "faithfulness")])
         cols = [("NFE", "nfe"), ("time/prompt (s)", "wall_s"), ("reward", "reward"), ("diversity", "pairwise_dissimilarity"), *task]
         tables = {name: {_nan_none(tuple(r[c] for c in CELL)): r for _, r in aggregate_runs(R, lines, m).iterrows()} for name, m in cols}
         out += [head, "", "| method | params | budget | " + " | ".join(c for c, _ in cols) + " | prompts | seeds | failed |",

@@ -107,6 +107,9 @@ def plot_har_accuracy(runs:pd.DataFrame, lines:pd.DataFrame, axes=None):
     s = _one_setting(runs)
     if runs["stage"].iloc[0] != "har" or "correct" not in lines: raise NoDataError("Accuracy exists for the har stage only.")
     panels = [("correct", "accuracy", "verifier_test_accuracy"), (har_macro_f1, "macro-F1", "verifier_test_macro_f1")]
+    if "strict_correct" in lines and pd.to_numeric(lines["strict_correct"], errors="coerce").notna().any():
+        panels[0] = ("correct", "accuracy (final answers)", "verifier_test_accuracy")
+        panels.append(("strict_correct", "strict accuracy (written answers)", "verifier_test_accuracy"))
     if "mentioned_correct" in lines and pd.to_numeric(lines["mentioned_correct"], errors="coerce").notna().any():
         panels.append(("mentioned_correct", "label mentioned last (lenient)", "verifier_test_accuracy"))
     fig, axes = _axes(axes, len(panels), s)

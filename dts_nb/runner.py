@@ -13,10 +13,11 @@ from datetime import datetime
 from pathlib import Path
 import numpy as np
 from .core import *
-from .search import METHODS, method_params, run_search
+from .search import METHODS, method_params, run_search, AnswerStep
 from .data import check_dataset, dataset_labels, load_dataset, STAGE_DEFAULTS
 from .prompts import build_prompt, token_counter
-from .rewards import build_reward, check_reward
+from .rewards import build_reward, check_reward, REWARDS
+from .har_rewards import answer_label
 from .metrics import prompt_metrics, har_metrics, aggregate
 import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts          # register the tree methods
 
@@ -36,8 +37,9 @@ TREE_PARAMS = ("num_rollouts", "expansion_k", "lam", "rollout_temperature")   # 
 class RunConfig:
     "All parameters of one evaluation run (one method, one stage, one budget, one seed)."
     stage: str = "har"                         # "captioning" (stage 2) or "har" (stage 3)
-    dataset: str|None = None                   # None: the stage default (m3 / basic_motions, offline)
+    dataset: str|None = None                   # None: the stage default (the shipped M4 / UCI HAPT subsets, offline)
     split: str = "test"
+    data_options: dict = field(default_factory=dict)   # the dataset's options, e.g. {"frequency": "Weekly", "root": "/data/m4"}
     method: str = "greedy"
     model: str = "smollm2-135m-instruct"
     backend: str = "torch"
@@ -56,6 +58,7 @@ class RunConfig:
     epochs: int = 1                            # repeats with derived seeds
     reward: str|None = None                    # name or composite; None: the stage's fair default
     max_prompt_tokens: int|None = 600          # series are downsampled evenly to fit
+    answer_step: bool = True                   # HAR: a reply without 'Answer: <label>' gets the model's most likely label
     method_extra: dict = field(default_factory=dict)   # any other method parameter, e.g. {"batch_size": 4}
     out_dir: str|None = None                   # default: dts_nb.core.outputs_dir()
     wandb: bool = False
@@ -70,7 +73,9 @@ class RunConfig:
         if self.method in BUDGET_FREE: canon["budget"] = None
         extra = {k: v for k, v in (self.method_extra or {}).items() if not (k in accepted and type(v) is type(accepted[k]) and v == accepted[k])}
         return dataclasses.replace(self, dataset=self.dataset or STAGE_DEFAULTS.get(self.stage),
-                                   reward=self.reward or STAGE_REWARD.get(self.stage), method_extra=extra, **canon)
+                                   reward=self.reward or STAGE_REWARD.get(self.stage), method_extra=extra,
+                                   data_options=dict(self.data_options or {}),
+                                   answer_step=bool(self.answer_step) and STAGE_TASK.get(self.stage) == "har", **canon)
 
     def validate(self) -> RunConfig:
         "Check every name and range (no model or data is loaded); returns the resolved config."
@@ -78,8 +83,10 @@ class RunConfig:
         check_choice("method", self.method, sorted(METHODS))
         from dts_nb.backends import BACKENDS
         check_choice("backend", self.backend, BACKENDS)
+        if not isinstance(self.data_options or {}, dict):
+            raise ConfigError(f"data_options must be a mapping (a JSON object), got {self.data_options!r}.")
         c = self.resolved()
-        info = check_dataset(c.dataset, c.split)
+        info = check_dataset(c.dataset, c.split, **c.data_options)
         if info.task != STAGE_TASK[c.stage]:
             raise ConfigError(f"dataset={c.dataset!r} is a {info.task!r} dataset, but stage={c.stage!r} needs a "
                               f"{STAGE_TASK[c.stage]!r} dataset (e.g. {STAGE_DEFAULTS[c.stage]!r}).")
@@ -99,10 +106,11 @@ class RunConfig:
 
 # %% ../nbs/09_runner.ipynb #389e2635
 _NOT_IN_HASH = ("out_dir", "wandb")
+_UNSET = {"data_options": {}, "answer_step": False}     # hashed only when set, so runs made before these existed keep their hash
 
 def config_hash(cfg:RunConfig) -> str:
     "8 hex digits identifying the results-relevant parameters of a (resolved) config."
-    d = {k: v for k, v in asdict(cfg.resolved()).items() if k not in _NOT_IN_HASH}
+    d = {k: v for k, v in asdict(cfg.resolved()).items() if k not in _NOT_IN_HASH and not (k in _UNSET and v == _UNSET[k])}
     return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:8]
 
 def run_name(cfg:RunConfig) -> str:
@@ -190,20 +198,28 @@ def _finite(x):
     if isinstance(x, (float, np.floating)): return float(x) if math.isfinite(x) else None
     return x
 
+def _reward(cfg:RunConfig, sample):
+    "The run's reward for `sample`; a verifier trains on the run's dataset with its file options (e.g. `root`)."
+    from dts_nb.rewards import check_reward
+    takes = {k for name in check_reward(cfg.reward) for k in REWARDS[name].options}
+    return build_reward(cfg.reward, sample, **{k: v for k, v in cfg.data_options.items() if k in takes and k in ("root", "download")})
+
 def _sample_line(cfg:RunConfig, backend, sample, epoch:int, labels) -> tuple[dict, object]:
     "Search one prompt; the results line and the search result."
     seed = derived_seed(cfg.seed, epoch, sample.id)
     prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(backend))
     ids = backend.encode_prompt(prompt.messages)
-    reward = build_reward(cfg.reward, sample)
+    reward = _reward(cfg, sample)
+    answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if cfg.answer_step and labels else None
     res = run_search(cfg.method, backend, ids, reward, budget=cfg.budget, max_new_tokens=cfg.max_new_tokens, seed=seed,
-                     num_samples=cfg.num_outputs, **cfg.method_kwargs())
+                     num_samples=cfg.num_outputs, answer=answer, **cfg.method_kwargs())
     samples = [dict(s.to_dict(), components=reward.components(s.text, s.token_ids)) for s in res.samples]
     metrics = prompt_metrics(res, sample=sample, labels=labels, embeddings=False)
     stats = {k: v for k, v in res.stats.items() if k not in ("engine",)}
     line = dict(key=f"{sample.id}#{epoch}", sample_id=sample.id, epoch=epoch, seed=seed, label=sample.label,
                 prompt_tokens=len(ids), n_values=prompt.n_values, downsampled=prompt.downsampled,
                 text=res.text, token_ids=res.token_ids, reward=res.reward, components=samples[0]["components"],
+                answer=res.samples[0].answer, answer_source=res.samples[0].answer_source,
                 samples=samples, metrics=metrics, nfe=res.nfe, prefill_tokens=res.prefill_tokens, wall_s=res.wall_s,
                 stats=stats, engine=res.stats.get("engine"), reward_info=reward.info, error=None)
     return _finite(line), res
@@ -215,7 +231,12 @@ def summarize(lines:list[dict], cfg:RunConfig|None=None, labels=None) -> dict:
     agg = {k: dict(mean=v["mean"], std=v["std"], ci95=[v["lo"], v["hi"]], n=v["n"]) for k, v in aggregate(rows).items()}
     out = dict(n=len(lines), n_failed=len(lines) - len(ok), metrics=_finite(agg), har=None)
     if ok and ok[0].get("label") is not None and labels:
-        out["har"] = _finite(har_metrics([l["text"] for l in ok], [l["label"] for l in ok], list(labels)))
+        golds = [l["label"] for l in ok]
+        final = har_metrics([l["text"] for l in ok], golds, list(labels))          # every reply's final answer
+        strict = har_metrics([l["text"] if l.get("answer_source") != "answer_step" else "" for l in ok], golds, list(labels))
+        out["har"] = _finite({**final, "strict_accuracy": strict["accuracy"], "strict_macro_f1": strict["macro_f1"],
+                              "written_rate": strict["valid_rate"],               # OpenTSLM's scores: written answers only
+                              "answer_step_rate": float(np.mean([l.get("answer_source") == "answer_step" for l in ok]))})
     if cfg is not None:
         c = cfg.resolved()
         out.update(name=run_name(c), hash=config_hash(c), stage=c.stage, dataset=c.dataset, method=c.method,
@@ -237,14 +258,14 @@ def _run_locked(cfg, folder, backend, progress, log) -> Path:
         old = json.loads(conf_path.read_text())
         if old.get("hash") != config_hash(cfg):
             raise ConfigError(f"{folder} holds a run with a different config (hash {old.get('hash')}); refusing to mix results.")
-    samples = load_dataset(cfg.dataset, cfg.split, n=cfg.num_samples, seed=cfg.data_seed)
+    samples = load_dataset(cfg.dataset, cfg.split, n=cfg.num_samples, seed=cfg.data_seed, **cfg.data_options)
     labels = dataset_labels(cfg.dataset) if STAGE_TASK[cfg.stage] == "har" else None
     log(f"dataset: {samples.describe()}")
     if backend is None:
         from dts_nb.backends import load_backend
         backend = load_backend(cfg.model, backend=cfg.backend, device=cfg.device, dtype=cfg.dtype)
     if not conf_path.exists():
-        probe = build_reward(cfg.reward, samples[0])
+        probe = _reward(cfg, samples[0])
         atomic_write(conf_path, json.dumps(dict(name=run_name(cfg), hash=config_hash(cfg), **asdict(cfg),
                                                 method_params=cfg.method_kwargs(), dataset_info=samples.info,
                                                 labels=list(labels) if labels else None, reward_info=probe.info,

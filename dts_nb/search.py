@@ -15,8 +15,9 @@ from .backends import Backend
 from .engine import Engine, Node
 
 # %% auto #0
-__all__ = ['METHODS', 'Completion', 'SearchResult', 'SearchContext', 'register_method', 'method_params', 'tree_stats',
-           'run_search', 'greedy', 'sample', 'best_of_n', 'beam', 'enumerate_sequences', 'generate_greedy_reference']
+__all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'SearchContext', 'register_method', 'method_params',
+           'tree_stats', 'run_search', 'greedy', 'sample', 'best_of_n', 'beam', 'enumerate_sequences',
+           'generate_greedy_reference']
 
 # %% ../nbs/03_search.ipynb #25e85bc6
 @dataclass
@@ -26,6 +27,8 @@ class Completion:
     token_ids: list[int]
     reward: float
     logprob: float
+    answer: str|None = None          # with an answer step: the option the completion ends with
+    answer_source: str|None = None   # 'written' by the model in its reply, or chosen by the 'answer_step'
     def to_dict(self): return asdict(self)
 
 @dataclass
@@ -51,13 +54,32 @@ class SearchResult:
         return (f"SearchResult({self.method}: reward={self.reward:.4g}, nfe={self.nfe}, prefill={self.prefill_tokens}, "
                 f"{self.wall_s:.2f}s, {len(self.samples)} samples, text={self.text[:60]!r})")
 
+# %% ../nbs/03_search.ipynb #a9deb7a2
+@dataclass
+class AnswerStep:
+    "Give every completion one of `options`: the one its reply writes, else the model's most likely after `cue`."
+    options: tuple                   # the allowed answers, e.g. a dataset's class labels
+    written: Callable                # written(text) -> the option the reply already ends with, or None
+    cue: str = "\nAnswer:"           # appended after a reply that gave no answer
+    sep: str = " "                   # between the cue and the option
+    def __post_init__(self):
+        self.options = tuple(str(o) for o in self.options)
+        if not self.options: raise ConfigError("AnswerStep needs at least one option.")
+    def endings(self, backend) -> list[list[int]]:
+        "Token ids of cue + separator + option, for each option."
+        cue = backend.encode(self.cue)
+        return [cue + backend.encode(self.sep + o) for o in self.options]
+
 # %% ../nbs/03_search.ipynb #b65382b5
 class SearchContext:
     "What a search method may use: engine, rng, cached rewards, budget, number of samples, stats."
-    def __init__(self, engine:Engine, reward:Callable, rng:np.random.Generator, budget:int|None, num_samples:int):
+    def __init__(self, engine:Engine, reward:Callable, rng:np.random.Generator, budget:int|None, num_samples:int,
+                 answer:AnswerStep|None=None):
         self.engine, self.reward_fn, self.rng, self.budget, self.num_samples = engine, reward, rng, budget, num_samples
+        self.answer, self._endings = answer, (answer.endings(engine.backend) if answer is not None else None)
         self.stats: dict = {}
         self._rewards: dict[tuple, float] = {}
+        self._answers: dict[tuple, tuple] = {}                          # sequence -> (answer, source, final text)
         self.reward_calls, self.reward_s = 0, 0.0
         self._rollouts, self._rollout_nfe = 0, 0
 
@@ -68,12 +90,33 @@ class SearchContext:
         if r is None:
             ids = list(key)
             if ids and ids[-1] in self.engine.eos: ids = ids[:-1]
+            text = self.engine.backend.decode(ids)
+            if self.answer is not None: self._answers[key] = self._answer(node, text); text = self._answers[key][2]
             t0 = time.perf_counter()
-            r = float(self.reward_fn(self.engine.backend.decode(ids), ids))
+            r = float(self.reward_fn(text, ids))
             self.reward_s += time.perf_counter() - t0; self.reward_calls += 1
-            if not np.isfinite(r): raise ValueError(f"The reward returned {r} for {self.engine.backend.decode(ids)[:80]!r}; rewards must be finite.")
+            if not np.isfinite(r): raise ValueError(f"The reward returned {r} for {text[:80]!r}; rewards must be finite.")
             self._rewards[key] = r
         return r
+
+    def _answer(self, node:Node, text:str) -> tuple:
+        "(answer, source, final text) of a reply: its written answer, or the answer step's choice appended."
+        got = self.answer.written(text)
+        if got is not None: return got, "written", text
+        nfe0 = self.engine.nfe
+        best = self.answer.options[int(np.argmax(self.engine.score_endings(node, self._endings)))]
+        self.stats["answer_steps"] = self.stats.get("answer_steps", 0) + 1
+        self.stats["answer_nfe"] = self.stats.get("answer_nfe", 0) + self.engine.nfe - nfe0
+        self._rollout_nfe += self.engine.nfe - nfe0          # part of what a rollout costs when budgets plan batches
+        return best, "answer_step", text + self.answer.cue + self.answer.sep + best
+
+    def completion(self, node:Node) -> Completion:
+        "The scored `Completion` of a finished node (with its answer, when there is an answer step)."
+        r = self.reward(node)
+        ids = node.tokens
+        if ids and ids[-1] in self.engine.eos: ids = ids[:-1]
+        answer, source, text = self._answers.get(tuple(node.tokens), (None, None, self.engine.backend.decode(ids)))
+        return Completion(text, ids, r, node.cum_logprob, answer, source)
 
     @property
     def spent(self) -> int: return self.engine.nfe
@@ -121,7 +164,8 @@ def tree_stats(engine:Engine, ends:Sequence[Node]=()) -> dict:
                 mean_branching=children/expanded if expanded else 0.0)
 
 def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:int|None=None, max_new_tokens:int=64,
-               seed:int=0, num_samples:int=1, max_cache_mb:float=4096, share_prefix:bool=True, **params) -> SearchResult:
+               seed:int=0, num_samples:int=1, max_cache_mb:float=4096, share_prefix:bool=True,
+               answer:AnswerStep|None=None, **params) -> SearchResult:
     "Decode `prompt` with `method` under an NFE `budget`; `reward(text, token_ids) -> float` scores completions."
     check_choice("method", method, sorted(METHODS))
     if budget is not None: check_range("budget", budget, lo=1, integer=True)
@@ -132,15 +176,11 @@ def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:i
     if unknown: raise ConfigError(f"Unknown parameter(s) {unknown} for method {method!r}. It accepts: {', '.join(accepted) or 'none'}.")
     t0 = time.perf_counter()
     engine = Engine(backend, prompt, max_new_tokens=max_new_tokens, max_cache_mb=max_cache_mb, share_prefix=share_prefix)
-    ctx = SearchContext(engine, reward, make_rng(seed), budget, int(num_samples))
+    ctx = SearchContext(engine, reward, make_rng(seed), budget, int(num_samples), answer)
     ends = METHODS[method](ctx, **params)
     if not ends or not all(n.terminal for n in ends):
         raise RuntimeError(f"method {method!r} returned an incomplete generation (a bug in the method).")
-    samples = []
-    for n in ends[:num_samples]:
-        ids = n.tokens
-        if ids and ids[-1] in engine.eos: ids = ids[:-1]
-        samples.append(Completion(backend.decode(ids), ids, ctx.reward(n), n.cum_logprob))
+    samples = [ctx.completion(n) for n in ends[:num_samples]]
     wall = time.perf_counter() - t0
     tree = ctx.stats.pop("tree", None)
     stats = {**tree_stats(engine, ends), **ctx.stats, "engine": engine.stats(), "reward_calls": ctx.reward_calls,

@@ -19,10 +19,10 @@ from .search import METHODS, method_params
 from .runner import RunConfig, STAGES, TREE_PARAMS, append_line, config_hash, read_lines, run_dir, run_name
 
 # %% auto #0
-__all__ = ['SWEEP_KEYS', 'EXECUTORS', 'eval_notebook_path', 'parameters_cells', 'notebook_parameters', 'full_params',
-           'cell_config', 'papermill_parameters', 'execute_notebook', 'execute_eval', 'load_sweep', 'normalize_params',
-           'check_model_name', 'plan_sweep', 'cell_env', 'environ', 'run_cell', 'prepare_caches', 'run_local',
-           'run_ray', 'SweepReport', 'sweep_folder', 'run_figures', 'run_sweep', 'main']
+__all__ = ['JSON_PARAMS', 'SWEEP_KEYS', 'EXECUTORS', 'eval_notebook_path', 'parameters_cells', 'notebook_parameters',
+           'full_params', 'cell_config', 'papermill_parameters', 'execute_notebook', 'execute_eval', 'load_sweep',
+           'normalize_params', 'check_model_name', 'plan_sweep', 'cell_env', 'environ', 'run_cell', 'prepare_caches',
+           'run_local', 'run_ray', 'SweepReport', 'sweep_folder', 'run_figures', 'run_sweep', 'main']
 
 # %% ../nbs/11_sweep.ipynb #1d9619bb
 def eval_notebook_path(name:str="eval.ipynb") -> Path:
@@ -60,14 +60,17 @@ def notebook_parameters(path) -> dict:
 _FLOAT_FIELDS = [f.name for f in fields(RunConfig) if "float" in str(f.type)]
 _RUN_FIELDS = [f.name for f in fields(RunConfig)]
 
+JSON_PARAMS = ("method_extra", "data_options")     # eval.ipynb parameters that are JSON objects
+
 def full_params(params:dict, defaults:dict|None=None) -> dict:
     "eval.ipynb's defaults updated with `params` (unknown names: `ConfigError`); `method_extra` as a dict, `out_dir` resolved."
     defaults = notebook_parameters(eval_notebook_path()) if defaults is None else defaults
     unknown = sorted(set(params) - set(defaults))
     if unknown: raise ConfigError(f"Unknown eval.ipynb parameter(s) {unknown}. Valid: {', '.join(defaults)}.")
     p = {**defaults, **params}
-    me = p.get("method_extra") or {}
-    p["method_extra"] = json.loads(me) if isinstance(me, str) else dict(me)
+    for k in JSON_PARAMS:                                     # mappings arrive as JSON text from papermill
+        v = p.get(k) or {}
+        p[k] = json.loads(v) if isinstance(v, str) else dict(v)
     p["out_dir"] = str(Path(p["out_dir"]).expanduser().resolve() if p.get("out_dir") else outputs_dir().resolve())
     for k in _FLOAT_FIELDS:                                   # lam: 1 and lam: 1.0 are the same run
         if isinstance(p.get(k), int) and not isinstance(p[k], bool): p[k] = float(p[k])
@@ -78,8 +81,8 @@ def cell_config(params:dict) -> RunConfig:
     return RunConfig(**{k: params[k] for k in _RUN_FIELDS if k in params})
 
 def papermill_parameters(params:dict) -> dict:
-    "Values as papermill should inject them: Python values, `method_extra` as JSON text."
-    return {k: (json.dumps(v, sort_keys=True) if k == "method_extra" else v) for k, v in params.items()}
+    "Values as papermill should inject them: Python values, `method_extra` and `data_options` as JSON text."
+    return {k: (json.dumps(v, sort_keys=True) if k in JSON_PARAMS else v) for k, v in params.items()}
 
 # %% ../nbs/11_sweep.ipynb #fa35b03c
 def _ipc_kernel_manager(folder:Path):
