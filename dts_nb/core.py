@@ -6,15 +6,16 @@ Docs: https://dts-nb.github.io/dts_nb/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #4fdcf73b
 from __future__ import annotations
-import os, random, shutil, tempfile, uuid
+import numbers, os, random, shutil, tempfile, uuid
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['cache_dir', 'data_dir', 'project_root', 'outputs_dir', 'in_test', 'DtsNbError', 'ModelSanityError', 'ConfigError',
-           'DataError', 'MissingFileError', 'BackendUnavailableError', 'check_range', 'check_choice', 'make_rng',
-           'seed_everything', 'atomic_dir', 'atomic_write', 'logsumexp', 'soft_value', 'softmax_weights']
+           'DataError', 'MissingFileError', 'BackendUnavailableError', 'RunFailedError', 'is_number', 'check_range',
+           'check_choice', 'make_rng', 'seed_everything', 'atomic_dir', 'atomic_write', 'logsumexp', 'soft_value',
+           'softmax_weights']
 
 # %% ../nbs/00_core.ipynb #aa85cb5c
 def cache_dir() -> Path:
@@ -61,20 +62,32 @@ class MissingFileError(DtsNbError, FileNotFoundError):
 class BackendUnavailableError(DtsNbError, RuntimeError):
     "A requested backend or device cannot be used on this machine."
 
+class RunFailedError(DtsNbError, RuntimeError):
+    "A run ended without a single result: every prompt failed (its lines record why)."
+
 # %% ../nbs/00_core.ipynb #967d53cd
+def is_number(x) -> bool:
+    "True for a real number: int, float or a NumPy number; False for bools, strings, None and arrays."
+    return isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+
 def check_range(name:str, value, lo=None, hi=None, lo_open=False, hi_open=False, integer=False):
-    "Raise `ConfigError` unless `lo <= value <= hi` (bounds optional; `*_open` excludes them). Returns value."
-    bad = value is None or isinstance(value, bool) or (integer and not float(value).is_integer())
-    if not bad:
-        bad = not np.isfinite(float(value))
-        if lo is not None: bad |= (value <= lo) if lo_open else (value < lo)
-        if hi is not None: bad |= (value >= hi) if hi_open else (value > hi)
-    if bad:
-        lb = "" if lo is None else f"{lo} {'<' if lo_open else '<='} "
-        ub = "" if hi is None else f" {'<' if hi_open else '<='} {hi}"
-        kind = "an integer" if integer else "a number"
-        raise ConfigError(f"{name}={value!r} is out of range: {name} must be {kind} with {lb}{name}{ub}.")
+    "`value` if it is a number (an integer if `integer`) with `lo <= value <= hi` (`*_open` excludes a bound); else `ConfigError`."
+    lb = "" if lo is None else f"{lo} {'<' if lo_open else '<='} "
+    ub = "" if hi is None else f" {'<' if hi_open else '<='} {hi}"
+    want = f"{name} must be {'an integer' if integer else 'a number'}" + (f" with {lb}{name}{ub}" if lb or ub else "")
+    if not is_number(value):
+        quoted = isinstance(value, str) and _parses_as_float(value)
+        raise ConfigError(f"{name}={value!r} is {'a string, ' if quoted else ''}not a number: {want}"
+                          f"{' (give it without quotes)' if quoted else ''}.")
+    bad = not np.isfinite(float(value)) or (integer and not float(value).is_integer())
+    if lo is not None: bad |= (value <= lo) if lo_open else (value < lo)
+    if hi is not None: bad |= (value >= hi) if hi_open else (value > hi)
+    if bad: raise ConfigError(f"{name}={value!r} is out of range: {want}.")
     return value
+
+def _parses_as_float(s:str) -> bool:
+    try: float(s); return True
+    except ValueError: return False
 
 def check_choice(kind:str, value, choices):
     "Raise `ConfigError` unless `value` is one of `choices`; the message lists them."
@@ -111,9 +124,10 @@ def atomic_dir(final:Path|str, replace:bool=True):
         if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
 
 def atomic_write(path:Path|str, data:str|bytes):
-    "Write `data` to `path` through a temporary file and an atomic rename."
+    "Write `data` to `path` through a temporary file and an atomic rename (mode as `open` gives: 0666 less the umask)."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    tmp = path.parent/f".{path.name}.{uuid.uuid4().hex[:8]}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data.encode() if isinstance(data, str) else data)

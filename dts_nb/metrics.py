@@ -1,4 +1,4 @@
-"""HAR accuracy and macro-F1 with OpenTSLM's parsing, caption metrics (faithfulness, ROUGE-L, embedding similarity), perplexity, diversity and cost per prompt, and aggregates with confidence intervals and paired comparisons.
+"""Per-prompt task metrics, perplexity and diversity; the statistics: intervals, macro-F1, paired tests.
 
 Docs: https://dts-nb.github.io/dts_nb/metrics.html.md"""
 
@@ -10,41 +10,65 @@ import importlib.util, itertools, math, os
 from functools import lru_cache
 import numpy as np
 from scipy import stats
+from sklearn.metrics import f1_score
 from .core import *
-from .har_rewards import parse_answer, normalize_label, mentioned_label
-from .faithfulness import caption_faithfulness
+from .har_rewards import parse_answer, normalize_label, mentioned_label, HarLabelOracle, FormatReward
+from .faithfulness import caption_faithfulness, CaptionFaithfulness
+from .rewards import check_reward
 
 _all_ = ["parse_answer", "normalize_label"]
 
 # %% auto #0
-__all__ = ['har_metrics', 'metric_availability', 'rouge_l', 'embedding_model', 'embedding_similarity', 'caption_metrics',
-           'perplexity', 'distinct_n', 'mean_pairwise_dissimilarity', 'prompt_metrics', 'bootstrap_ci', 'aggregate',
-           'paired_comparison', 'parse_answer', 'normalize_label']
+__all__ = ['METRIC_BOUNDS', 'macro_f1', 'f1_parts', 'f1_value', 'har_metrics', 'metric_availability', 'rouge_l',
+           'embedding_model', 'embedding_similarity', 'caption_metrics', 'perplexity', 'distinct_n',
+           'mean_pairwise_dissimilarity', 'prompt_metrics', 'reward_bounds', 'metric_bounds', 't_interval',
+           'bootstrap_ci', 'aggregate', 'paired_comparison', 'holm', 'parse_answer', 'normalize_label']
 
 # %% ../nbs/08_metrics.ipynb #00fac706
+def _norm_all(xs) -> list[str]: return [normalize_label(x) if isinstance(x, str) else "" for x in xs]
+
+def _label_set(labels, gold_norm) -> list[str]:
+    "The normalised label set (order kept, duplicates dropped); the gold labels that occur when `labels` is None."
+    return list(dict.fromkeys(_norm_all(labels))) if labels is not None else sorted({g for g in gold_norm if g})
+
+def macro_f1(gold, predicted, labels=None) -> float:
+    "OpenTSLM's macro-F1 (scikit-learn): normalised, averaged over `labels`, a label never seen counts 0; NaN without gold."
+    g, p = _norm_all(gold), _norm_all(predicted)
+    labs = _label_set(labels, g)
+    pairs = [(x, y) for x, y in zip(g, p) if x]                      # items without a gold label are left out
+    if not pairs or not labs: return math.nan
+    return float(f1_score(*zip(*pairs), labels=labs, average="macro", zero_division=0))
+
+def f1_parts(gold, predicted, labels=None) -> np.ndarray:
+    "Per item `[tp_c.., fp_c.., fn_c..]` over the labels `c` (normalised; items without a gold label: zero rows)."
+    g, p = np.array(_norm_all(gold), dtype=object), np.array(_norm_all(predicted), dtype=object)
+    L = np.array(_label_set(labels, list(g)), dtype=object)
+    G, Pr = (g[:, None] == L[None, :]), (p[:, None] == L[None, :])
+    Pr &= (g != "")[:, None]
+    return np.concatenate([G & Pr, ~G & Pr, G & ~Pr], axis=1).astype(float).reshape(len(g), 3*len(L))
+
+def f1_value(sums) -> np.ndarray|float:
+    "Macro-F1 from summed `f1_parts` (any leading shape): mean over the labels of 2tp/(2tp+fp+fn), 0 when 0/0."
+    S = np.asarray(sums, float); C = S.shape[-1]//3
+    if C == 0: return np.full(S.shape[:-1], np.nan) if S.ndim > 1 else math.nan
+    tp, fp, fn = S[..., :C], S[..., C:2*C], S[..., 2*C:]
+    den = 2*tp + fp + fn
+    v = np.where(den > 0, 2*tp/np.where(den > 0, den, 1), 0.0).mean(-1)
+    return float(v) if np.ndim(v) == 0 else v
+
+# %% ../nbs/08_metrics.ipynb #44144e27
 def har_metrics(predicted_texts, gold_labels, labels) -> dict:
-    "Accuracy (exact), macro-F1 (normalised, over `labels`), valid-answer rate and per-class F1 of HAR replies."
+    "Accuracy (exact), macro-F1 (`macro_f1` over `labels`), valid-answer rate and per-class F1 of HAR replies."
     texts, golds = list(predicted_texts), list(gold_labels)
     if len(texts) != len(golds): raise ConfigError(f"{len(texts)} replies but {len(golds)} gold labels: they must pair up.")
-    allowed = [normalize_label(l) for l in labels]
+    allowed = _label_set(labels, [])
     preds = [parse_answer(t) for t in texts]
-    pn, gn = [normalize_label(p) for p in preds], [normalize_label(g) for g in golds]
-    counts = {l: [0, 0, 0] for l in allowed}                      # tp, fp, fn
-    for p, g in zip(pn, gn):
-        counts.setdefault(g, [0, 0, 0])
-        if p == g: counts[g][0] += 1
-        else:
-            counts[g][2] += 1
-            if p in allowed: counts[p][1] += 1
-    f1 = {}
-    for l, (tp, fp, fn) in counts.items():
-        prec = tp/(tp + fp) if tp + fp else 0.0; rec = tp/(tp + fn) if tp + fn else 0.0
-        f1[l] = 2*prec*rec/(prec + rec) if prec + rec else 0.0
-    n = len(texts)
+    pn, gn, n = _norm_all(preds), _norm_all(golds), len(texts)
+    per = f1_score(gn, pn, labels=allowed, average=None, zero_division=0) if n else [math.nan]*len(allowed)
     return dict(accuracy=float(np.mean([p is not None and p == g for p, g in zip(preds, golds)])) if n else math.nan,
-                macro_f1=float(np.mean(list(f1.values()))) if n else math.nan,
+                macro_f1=macro_f1(golds, preds, labels) if n else math.nan,
                 valid_rate=float(np.mean([p in allowed for p in pn])) if n else math.nan,
-                n=n, n_invalid=int(sum(p not in allowed for p in pn)), per_class_f1=f1)
+                n=n, n_invalid=int(sum(p not in allowed for p in pn)), per_class_f1=dict(zip(allowed, map(float, per))))
 
 # %% ../nbs/08_metrics.ipynb #3509f3dd
 def metric_availability() -> dict:
@@ -163,40 +187,86 @@ def prompt_metrics(result, sample=None, labels=None, embeddings:bool=True) -> di
     return out
 
 # %% ../nbs/08_metrics.ipynb #9aa45b20
-def _t_interval(x, level):
-    n = x.size; m = float(x.mean())
-    if n < 2: return m, math.nan, math.nan, math.nan
-    sd = float(x.std(ddof=1)); h = float(stats.t.ppf(0.5 + level/2, n - 1))*sd/math.sqrt(n)
-    return m, sd, m - h, m + h
+METRIC_BOUNDS = {**{k: (0.0, 1.0) for k in ("correct", "correct_normalized", "strict_correct", "mentioned_correct", "valid",
+                                            "written", "oracle", "distinct_2", "pairwise_dissimilarity", "rouge_l", "faithfulness",
+                                            "accuracy", "macro_f1", "strict_macro_f1", "valid_rate", "written_rate")},
+                 "embedding_similarity": (-1.0, 1.0),
+                 **{k: (0.0, math.inf) for k in ("nfe", "wall_s", "prefill_tokens", "length_tokens", "mean_length_tokens",
+                                                 "perplexity", "mean_perplexity", "n_samples", "nodes", "unique_sequences",
+                                                 "max_depth", "rollouts", "stats.nodes", "stats.unique_sequences")}}
+_REWARD_BOUNDS = {**{c.name: c.bounds for c in (CaptionFaithfulness, HarLabelOracle, FormatReward)},
+                  "har_verifier": (-math.inf, 0.0), "har_verifier_lenient": (-math.inf, 0.0)}     # log-probabilities
+_REWARD_METRICS = ("reward", "mean_sample_reward", "max_sample_reward")
 
-def bootstrap_ci(items, statistic=np.mean, n_boot:int=2000, level:float=0.95, seed:int=0) -> tuple[float, float]:
-    "Percentile bootstrap interval of `statistic(resampled items)` (items resampled with replacement)."
-    items = list(items)
-    if len(items) < 2: return (math.nan, math.nan)
-    rng = make_rng(seed); n = len(items)
-    vals = [statistic([items[i] for i in rng.integers(0, n, n)]) for _ in range(n_boot)]
-    return (float(np.quantile(vals, 0.5 - level/2)), float(np.quantile(vals, 0.5 + level/2)))
+def reward_bounds(spec) -> tuple[float, float]:
+    "The range of reward `spec`'s values (weighted sum of its terms' bounds); (-inf, inf) when unknown."
+    try: w = check_reward(spec)
+    except ConfigError: return (-math.inf, math.inf)
+    if any(n not in _REWARD_BOUNDS for n in w): return (-math.inf, math.inf)
+    ends = [(wt*_REWARD_BOUNDS[n][0], wt*_REWARD_BOUNDS[n][1]) for n, wt in w.items() if wt]
+    return (float(sum(min(e) for e in ends)), float(sum(max(e) for e in ends)))
 
-def aggregate(rows, keys=None, ci:str="t", level:float=0.95, n_boot:int=2000, seed:int=0) -> dict:
-    "Per numeric key of per-prompt dicts: {mean, std, lo, hi, n} with a t (default) or bootstrap interval."
-    check_choice("ci", ci, ["t", "bootstrap"]); rows = list(rows)
-    if keys is None:
-        keys = [k for k in dict.fromkeys(k for r in rows for k in r)
-                if any(isinstance(r.get(k), (int, float, np.number)) and not isinstance(r.get(k), bool) for r in rows)]
+def metric_bounds(metric:str, reward=None) -> tuple[float, float]:
+    "The range of `metric` (`reward`: the run's reward spec, for the reward columns); (-inf, inf) when unknown."
+    if metric in _REWARD_METRICS: return reward_bounds(reward) if reward is not None else (-math.inf, math.inf)
+    return METRIC_BOUNDS.get(metric, (-math.inf, math.inf))
+
+# %% ../nbs/08_metrics.ipynb #df5dfba0
+def t_interval(values, level:float=0.95, bounds=None) -> tuple[float, float, float, int]:
+    "`(mean, lo, hi, n)`: Student-t interval of the mean of the finite `values`, clipped to `bounds`; NaN when n < 2."
+    v = np.asarray(values, float).ravel(); v = v[np.isfinite(v)]
+    if not len(v): return (math.nan,)*3 + (0,)
+    m = float(v.mean())
+    if len(v) < 2: return m, math.nan, math.nan, 1
+    lo, hi = (m, m) if np.ptp(v) == 0 else stats.ttest_1samp(v, 0.0).confidence_interval(level)
+    if bounds is not None: lo, hi = np.clip([lo, hi], *bounds)
+    return m, float(lo), float(hi), len(v)
+
+# %% ../nbs/08_metrics.ipynb #e4e0f41c
+def bootstrap_ci(data, statistic=np.mean, n_boot:int=2000, level:float=0.95, seed:int=0, bounds=None) -> tuple[float, float]:
+    "Percentile bootstrap interval of `statistic(rows, axis=1)` over the rows of `data` resampled with replacement."
+    x = np.asarray(data, float)
+    if len(x) < 2: return (math.nan, math.nan)
+    stat = lambda i, axis=-1: statistic(x[i], axis=1)                # i: (resamples, n) row indices
+    r = stats.bootstrap((np.arange(len(x)),), stat, n_resamples=n_boot, confidence_level=level, method="percentile",
+                        vectorized=True, batch=max(1, min(n_boot, 4_000_000//max(1, x.size))), rng=np.random.default_rng(seed))
+    lo, hi = r.confidence_interval
+    if bounds is not None: lo, hi = np.clip([lo, hi], *bounds)
+    return float(lo), float(hi)
+
+# %% ../nbs/08_metrics.ipynb #e0c5a399
+def aggregate(rows, keys=None, ci:str="t", level:float=0.95, n_boot:int=2000, seed:int=0, bounds:dict|None=None) -> dict:
+    "Per numeric key of per-prompt dicts: {mean, std, lo, hi, n}: a t (default) or bootstrap interval inside the key's range."
+    check_choice("ci", ci, ["t", "bootstrap"]); rows = list(rows); rng_of = {**METRIC_BOUNDS, **(bounds or {})}
+    num = lambda x: isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
+    if keys is None: keys = [k for k in dict.fromkeys(k for r in rows for k in r) if any(num(r.get(k)) for r in rows)]
     out = {}
     for k in keys:
-        x = np.array([float(r[k]) for r in rows if isinstance(r.get(k), (int, float, np.number)) and np.isfinite(float(r[k]))])
-        if x.size == 0: out[k] = dict(mean=math.nan, std=math.nan, lo=math.nan, hi=math.nan, n=0); continue
-        m, sd, lo, hi = _t_interval(x, level)
-        if ci == "bootstrap": lo, hi = bootstrap_ci(x, np.mean, n_boot, level, seed)
-        out[k] = dict(mean=m, std=sd, lo=lo, hi=hi, n=int(x.size))
+        x = np.array([float(r[k]) for r in rows if num(r.get(k)) and np.isfinite(float(r[k]))])
+        b = rng_of.get(k)
+        m, lo, hi, n = t_interval(x, level, b)
+        if ci == "bootstrap": lo, hi = bootstrap_ci(x, np.mean, n_boot, level, seed, b)
+        out[k] = dict(mean=m, std=float(x.std(ddof=1)) if n > 1 else math.nan, lo=lo, hi=hi, n=n)
     return out
 
-def paired_comparison(a, b, level:float=0.95) -> dict:
-    "Paired comparison of per-prompt values of two methods on the same prompts: mean diff a−b, t-interval, p, wins."
+# %% ../nbs/08_metrics.ipynb #b887ed2f
+def paired_comparison(a, b, level:float=0.95, n_boot:int=2000, seed:int=0, alpha:float=0.05) -> dict:
+    "a vs b on the same items: mean a−b [paired bootstrap], Wilcoxon p (NaN + `note` if it cannot reach `alpha`), wins."
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape: raise ConfigError(f"paired_comparison needs values for the same prompts: got {a.size} and {b.size}.")
-    keep = np.isfinite(a) & np.isfinite(b); d = a[keep] - b[keep]
-    m, sd, lo, hi = _t_interval(d, level) if d.size else (math.nan,)*4
-    p = float(stats.ttest_rel(a[keep], b[keep]).pvalue) if d.size > 1 and sd > 0 else (1.0 if d.size > 1 else math.nan)
-    return dict(mean_diff=m, lo=lo, hi=hi, p_value=p, wins=int((d > 0).sum()), ties=int((d == 0).sum()), losses=int((d < 0).sum()), n=int(d.size))
+    keep = np.isfinite(a) & np.isfinite(b); d = a[keep] - b[keep]; k = int((d != 0).sum())
+    lo, hi = bootstrap_ci(d, np.mean, n_boot, level, seed)
+    p, note = math.nan, ""
+    if 2*0.5**k >= alpha: note = f"{k} non-zero difference(s): cannot reach p < {alpha:g}"     # ties carry no sign
+    else: p = float(stats.wilcoxon(d, zero_method="pratt").pvalue)
+    return dict(mean_diff=float(d.mean()) if d.size else math.nan, lo=lo, hi=hi, p_value=p, wins=int((d > 0).sum()),
+                ties=int((d == 0).sum()), losses=int((d < 0).sum()), n=int(d.size), note=note)
+
+def holm(p_values) -> np.ndarray:
+    "Holm–Bonferroni adjusted p-values of one family of tests; NaN entries are no test (kept NaN, not counted)."
+    p = np.asarray(p_values, float); out = np.full(p.shape, np.nan); ok = np.isfinite(p); m = int(ok.sum())
+    if not m: return out
+    q = p[ok]; o = np.argsort(q, kind="stable")
+    adj = np.empty(m); adj[o] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m))*q[o]))
+    out[ok] = adj
+    return out

@@ -1,4 +1,4 @@
-"""Reads every run folder under `outputs/` (RESULTS_FORMAT.md) into two tables, aggregates them with 95 % intervals at equal NFE, groups ablations and writes the summary table; `make_example_runs` builds synthetic run folders for tests. The figures are in `dts_nb.plots_figures`.
+"""Run folders (RESULTS_FORMAT.md) as tables; intervals, paired comparisons, the summary files.
 
 Docs: https://dts-nb.github.io/dts_nb/plots.html.md"""
 
@@ -10,75 +10,37 @@ import hashlib, io, json, math, warnings
 from collections import Counter
 from pathlib import Path
 import numpy as np, pandas as pd
-from scipy import stats as _stats
 from .core import *
-from .metrics import normalize_label
+from .metrics import (normalize_label, METRIC_BOUNDS, metric_bounds, reward_bounds, t_interval, bootstrap_ci, aggregate,
+                            macro_f1, f1_parts, f1_value, paired_comparison, holm)
+
+_all_ = ["METRIC_BOUNDS", "metric_bounds", "t_interval", "bootstrap_ci", "macro_f1", "f1_parts", "f1_value"]
 
 # %% auto #0
 __all__ = ['HAR_LABELS', 'TREE_METHODS', 'SETTING_FIELDS', 'ABLATION_FIELDS', 'CELL', 'NO_BUDGET', 'har_macro_f1',
-           'har_strict_macro_f1', 'METRIC_BOUNDS', 'METHOD_ORDER', 'interval', 'f1_parts', 'f1_value', 'macro_f1',
-           'write_run', 'example_tree', 'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat',
-           'MacroF1', 'per_prompt', 'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select',
-           'setting_suffixes', 'method_rank', 'summary_table']
-
-# %% ../nbs/10_plots.ipynb #8ca205e2
-def interval(values, level:float=0.95) -> tuple[float, float, float, int]:
-    "`(mean, lo, hi, n)`: Student-t interval of the mean of the finite `values` (lo = hi = NaN when n < 2)."
-    v = np.asarray(values, float).ravel(); v = v[np.isfinite(v)]
-    if not len(v): return (float("nan"),)*3 + (0,)
-    m = float(v.mean())
-    if len(v) < 2: return m, float("nan"), float("nan"), 1
-    h = float(_stats.t.ppf(0.5 + level/2, len(v) - 1)*v.std(ddof=1)/np.sqrt(len(v)))
-    return m, m - h, m + h, len(v)
-
-def f1_parts(labels, predicted, valid=None) -> np.ndarray:
-    "Per item `[tp_c.., fp_c.., fn_c..]` over the classes `c`: gold labels and valid predictions, normalised (items without a gold label: zero rows)."
-    norm = lambda x: normalize_label(x) if isinstance(x, str) else ""
-    g, p = [norm(x) for x in labels], [norm(x) for x in predicted]
-    ok = [bool(v) and v == v for v in valid] if valid is not None else [True]*len(p)
-    classes = sorted({x for x in g if x} | {x for x, o in zip(p, ok) if x and o})
-    C = len(classes); out = np.zeros((len(g), 3*C))
-    for i, (gi, pi) in enumerate(zip(g, p)):
-        if not gi: continue
-        for j, c in enumerate(classes): out[i, j], out[i, C + j], out[i, 2*C + j] = gi == c == pi, gi != c == pi, gi == c != pi
-    return out
-
-def f1_value(sums) -> np.ndarray|float:
-    "Macro-F1 from summed `f1_parts` (any leading shape): mean over classes of 2tp/(2tp+fp+fn), classes with no counts left out."
-    S = np.asarray(sums, float); C = S.shape[-1]//3
-    if C == 0: return np.full(S.shape[:-1], np.nan) if S.ndim > 1 else float("nan")
-    tp, fp, fn = S[..., :C], S[..., C:2*C], S[..., 2*C:]
-    den = 2*tp + fp + fn
-    f1 = np.where(den > 0, 2*tp/np.where(den > 0, den, 1), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        v = np.nanmean(f1, axis=-1)
-    return float(v) if np.ndim(v) == 0 else v
-
-def macro_f1(labels, predicted, valid=None) -> float:
-    "Macro-F1 over the classes (gold labels and valid predicted labels); an invalid answer only counts as a miss of its gold class."
-    return f1_value(f1_parts(list(labels), list(predicted), valid).sum(0))
+           'har_strict_macro_f1', 'METHOD_ORDER', 'TIDY_COLS', 'TASK_COLS', 'PAIRED_COLS', 'write_run', 'example_tree',
+           'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat', 'MacroF1', 'per_prompt',
+           'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select', 'setting_suffixes',
+           'method_rank', 'summary_columns', 'summary_frame', 'tidy_results', 'paired_table', 'summary_table',
+           'write_summary', 'METRIC_BOUNDS', 'metric_bounds', 't_interval', 'bootstrap_ci', 'macro_f1', 'f1_parts',
+           'f1_value']
 
 # %% ../nbs/10_plots.ipynb #9a179d02
 HAR_LABELS = ("badminton", "running", "standing", "walking")
 TREE_METHODS = ("mcts", "dts", "dts_star", "maxent_ts")
 
 def _summary(config:dict, lines:list) -> dict:
-    "A summary.json for `lines` (what the runner writes when a run completes)."
+    "A summary.json for `lines` (what the runner writes when a run completes), with `dts_nb.metrics.aggregate`'s intervals."
     ok = [l for l in lines if l["error"] is None]
-    def st(v):
-        v = np.asarray([x for x in v if x is not None], float)
-        if not len(v): return None
-        h = 1.96*v.std(ddof=1)/np.sqrt(len(v)) if len(v) > 1 else 0.0
-        return dict(mean=float(v.mean()), std=float(v.std(ddof=1)) if len(v) > 1 else 0.0, ci95=[float(v.mean()-h), float(v.mean()+h)], n=len(v))
-    keys = sorted({k for l in ok for k, v in l["metrics"].items() if isinstance(v, (int, float))})
-    metrics = {k: st([l["metrics"].get(k) for l in ok]) for k in keys}
-    metrics.update({k: st([l[k] for l in ok]) for k in ("nfe", "wall_s", "prefill_tokens")})
-    metrics.update({k: st([l["stats"].get(k) for l in ok]) for k in ("nodes", "unique_sequences")})
+    rows = [{**l["metrics"], **{k: l[k] for k in ("nfe", "wall_s", "prefill_tokens")},
+             **{k: l["stats"].get(k) for k in ("nodes", "unique_sequences")}} for l in ok]
+    nan_none = lambda x: None if isinstance(x, float) and not math.isfinite(x) else x
+    metrics = {k: dict(mean=v["mean"], std=nan_none(v["std"]), ci95=[nan_none(v["lo"]), nan_none(v["hi"])], n=v["n"])
+               for k, v in aggregate(rows, bounds={"reward": reward_bounds(config["reward"])}).items()}
     har = None
     if config["stage"] == "har":
         har = dict(accuracy=float(np.mean([l["metrics"]["correct"] for l in ok])),
-                   macro_f1=macro_f1([l["label"] for l in ok], [l["metrics"]["predicted"] for l in ok]),
+                   macro_f1=macro_f1([l["label"] for l in ok], [l["metrics"]["predicted"] for l in ok], config.get("labels")),
                    valid_rate=float(np.mean([l["metrics"]["valid"] for l in ok])), n=len(ok))
     keep = ("name", "hash", "stage", "dataset", "method", "budget", "seed", "model")
     return {**{k: config[k] for k in keep}, "n": len(lines), "n_failed": len(lines) - len(ok), "metrics": metrics,
@@ -148,6 +110,7 @@ def example_config(stage:str, method:str, budget:int|None, seed:int=0, n_prompts
              backend="torch", device="cpu", dtype="float32", num_samples=n_prompts, num_outputs=1 if method == "greedy" else 4,
              budget=budget, num_rollouts=None, expansion_k=None, lam=1.0, rollout_temperature=1.0, max_new_tokens=64, seed=seed,
              epochs=1, reward=reward, max_prompt_tokens=600, reward_info=info, uses_ground_truth=False,
+             labels=list(HAR_LABELS) if stage == "har" else None,
              versions={"dts_nb": "0.0.1"}, git_commit="0"*40, host="example", torch_threads=2, concurrent_workers=1,
              created="2026-11-21T12:00:00")
     c.update(kw)
@@ -193,11 +156,11 @@ ABLATION_FIELDS = ("num_rollouts", "expansion_k", "lam")
 CELL = ("setting", "method", "variant", "budget")       # one point of a figure, one row of the summary table
 _NOT_VARIANT = {"name", "hash", "seed", "budget", "created", "versions", "git_commit", "host", "torch_threads", "concurrent_workers",
                 "reward_info", "uses_ground_truth", "out_dir", "wandb", "progress", "method_params", "method", *SETTING_FIELDS,
-                "platform", "dataset_info", "method_extra"}            # environment, or already in method_params
+                "platform", "dataset_info", "method_extra", "labels"}            # environment, or already in method_params
 NO_BUDGET = ("greedy", "sample")                        # methods that ignore the budget: drawn as reference lines
 _RUN_COLS = ["run", "path", "name", *SETTING_FIELDS, "method", "budget", "seed", *ABLATION_FIELDS, "num_samples", "num_outputs", "epochs",
              "uses_ground_truth", "verifier_test_accuracy", "reward_info", "complete", "n_lines", "n_failed", "has_tree",
-             "reported_accuracy", "reported_macro_f1", "setting", "variant", "main", "variant_label"]
+             "reported_accuracy", "reported_macro_f1", "labels", "setting", "variant", "main", "variant_label"]
 _LINE_COLS = ["run", "key", "sample_id", "epoch", "label", "text", "error", "failed", "reward", "nfe", "prefill_tokens", "wall_s"]
 
 def _read_lines(path:Path) -> list[dict]:
@@ -222,6 +185,14 @@ def _variant(cfg:dict) -> dict:
     return v
 
 def _num(x): return float("nan") if x is None else float(x)
+
+def _run_labels(cfg:dict) -> tuple|None:
+    "A HAR run's label set: the `labels` of its config.json, else its dataset's; None when neither is known."
+    if cfg.get("labels"): return tuple(cfg["labels"])
+    if cfg.get("stage") != "har": return None
+    from dts_nb.data import dataset_labels
+    try: return tuple(dataset_labels(cfg.get("dataset")))
+    except Exception: return None
 
 def _read_run(folder:Path) -> tuple[dict, list[dict]]:
     "One run folder as a `runs` row and its `lines` rows (raises on an unusable folder)."
@@ -255,6 +226,7 @@ def _read_run(folder:Path) -> tuple[dict, list[dict]]:
                uses_ground_truth=bool(cfg.get("uses_ground_truth", False)), verifier_test_accuracy=_num(vta[0] if vta else None),
                reward_info=info, complete=complete, n_lines=len(rows), n_failed=sum(r["failed"] for r in rows),
                has_tree=(folder/"tree.json").exists(), reported_accuracy=_num(har.get("accuracy")), reported_macro_f1=_num(har.get("macro_f1")),
+               labels=_run_labels(cfg),
                setting=" · ".join([str(cfg.get("stage")), f"{cfg.get('dataset')}/{cfg.get('split')}", str(cfg.get("model")), str(cfg.get("reward"))]),
                variant=json.dumps(_variant(cfg), sort_keys=True, default=str))
     return run, rows
@@ -312,18 +284,19 @@ def load_bench(root=None) -> dict|None:
 # %% ../nbs/10_plots.ipynb #4566c5ce
 class SumStat:
     "A statistic of a run that is a function of per-prompt additive parts (so a bootstrap over prompts is one matrix product)."
-    name = "stat"
-    def parts(self, lines:pd.DataFrame) -> np.ndarray: raise NotImplementedError   # one row per line
+    name, bounds = "stat", (-math.inf, math.inf)
+    def parts(self, lines:pd.DataFrame, labels=None) -> np.ndarray: raise NotImplementedError   # one row per line
     def value(self, sums): raise NotImplementedError                                # summed parts (..., K) -> value(s)
     def __repr__(self): return self.name
 
 class MacroF1(SumStat):
-    "HAR macro-F1 of the answers in column `column` (default: `predicted`, else `answer`) against `label` (see `macro_f1`)."
+    "HAR macro-F1 (`dts_nb.metrics.macro_f1`) of the answers in `column` (default `predicted`, else `answer`) against `label`."
+    bounds = (0.0, 1.0)
     def __init__(self, column:str|None=None, name:str="macro_f1"): self.column, self.name = column, name
-    def parts(self, lines):
+    def parts(self, lines, labels=None):
         pred = self.column or ("predicted" if "predicted" in lines else "answer")   # 08_metrics writes answer
         if pred not in lines or "label" not in lines: return np.zeros((len(lines), 0))
-        return f1_parts(list(lines["label"]), list(lines[pred]), list(lines["valid"]) if "valid" in lines else None)
+        return f1_parts(list(lines["label"]), list(lines[pred]), labels)
     def value(self, sums): return f1_value(sums)
 
 har_macro_f1 = MacroF1()
@@ -334,16 +307,6 @@ def per_prompt(lines:pd.DataFrame, metric:str) -> pd.Series:
     if metric not in lines: return pd.Series(dtype=float)
     ok = lines[~lines["failed"].astype(bool)]
     return pd.to_numeric(ok[metric], errors="coerce").groupby(ok["sample_id"]).mean().dropna()
-
-def _bootstrap(stat:SumStat, parts:np.ndarray, n_boot:int=1000, level:float=0.95) -> tuple[float, float]:
-    "Percentile interval of `stat` over prompts (rows of `parts`) resampled with replacement."
-    n = len(parts)
-    if n < 2: return float("nan"), float("nan")
-    idx = make_rng(0).integers(0, n, (n_boot, n))
-    W = np.zeros((n_boot, n)); np.add.at(W, (np.arange(n_boot)[:, None], idx), 1)
-    vals = np.asarray(stat.value(W @ parts), float)
-    if not np.isfinite(vals).any(): return float("nan"), float("nan")
-    return tuple(float(x) for x in np.nanpercentile(vals, [50*(1 - level), 50*(1 + level)]))
 
 def _nan_none(k) -> tuple: return tuple(None if isinstance(x, float) and math.isnan(x) else x for x in k)
 
@@ -358,39 +321,40 @@ def sorted_groups(df:pd.DataFrame, by) -> list:
                   key=lambda t: _sort_key(t[0]))
 
 # %% ../nbs/10_plots.ipynb #95aa3b0c
-METRIC_BOUNDS = {**{k: (0.0, 1.0) for k in ("correct", "correct_normalized", "valid", "oracle", "distinct_2", "pairwise_dissimilarity",
-                                            "rouge_l")},
-                 **{k: (0.0, np.inf) for k in ("nfe", "wall_s", "prefill_tokens", "length_tokens", "perplexity", "stats.nodes",
-                                               "stats.unique_sequences")}}     # t-intervals of these are clipped to the range
+def _stat_values(metric, L:pd.DataFrame, labels):
+    "A run's value of `metric` and its per-prompt values (a SumStat: per-prompt parts), or None when it has none."
+    ok = L[~L["failed"].astype(bool)]
+    if not isinstance(metric, SumStat):
+        v = per_prompt(L, metric)
+        return (v.values.mean(), v.values, set(v.index)) if len(v) else None
+    P = metric.parts(ok, labels if isinstance(labels, (tuple, list)) else None)
+    if not P.size or "label" not in ok or not ok["label"].notna().any(): return None
+    P = pd.DataFrame(P).groupby(ok["sample_id"].values).sum().values      # one row per prompt
+    v = metric.value(P.sum(0))
+    return (v, P, set(ok["sample_id"])) if np.isfinite(v) else None
 
 def aggregate_runs(runs:pd.DataFrame, lines:pd.DataFrame, metric:str|SumStat="reward", by=CELL) -> pd.DataFrame:
-    "Mean and 95 % interval of `metric` (a column of `lines`, or a `SumStat` such as `har_macro_f1`) per group `by` of `runs`."
+    "Mean and 95 % interval (inside the metric's range) of `metric` (a `lines` column or a `SumStat`) per group `by` of `runs`."
     by_run = {r: g for r, g in lines.groupby("run")} if len(lines) else {}
+    labels = dict(zip(runs["run"], runs["labels"])) if "labels" in runs else {}
     out = []
     for key, rr in sorted_groups(runs, by):
+        b = metric.bounds if isinstance(metric, SumStat) else metric_bounds(metric, rr["reward"].iloc[0] if "reward" in rr else None)
         vals, nfe, n_prompts, n_failed, single = [], [], set(), 0, None
         for run in rr["run"]:
             L = by_run.get(run)
             if L is None: continue
             n_failed += int(L["failed"].sum())
-            ok = L[~L["failed"].astype(bool)]
-            if isinstance(metric, SumStat):
-                P = metric.parts(ok)
-                if not P.size: continue
-                P = pd.DataFrame(P).groupby(ok["sample_id"].values).sum().values      # one row per prompt
-                v = metric.value(P.sum(0))
-                if not np.isfinite(v): continue
-                vals.append(v); single = P; n_prompts |= set(ok["sample_id"])
-            else:
-                v = per_prompt(L, metric)
-                if not len(v): continue
-                vals.append(v.values); single = v.values; n_prompts |= set(v.index)
+            got = _stat_values(metric, L, labels.get(run))
+            if got is None: continue
+            vals.append(got[0]); single = got[1]; n_prompts |= got[2]
             nfe.append(per_prompt(L, "nfe").mean())
         if not vals: continue
-        if len(vals) > 1: (m, lo, hi, _), band = interval([np.mean(v) for v in vals]), "seeds"
-        elif isinstance(metric, SumStat): (m, (lo, hi)), band = (vals[0], _bootstrap(metric, single)), "prompts (bootstrap)"
-        else: (m, lo, hi, _), band = interval(single), "prompts"
-        if isinstance(metric, str) and metric in METRIC_BOUNDS and np.isfinite(lo): lo, hi = np.clip([lo, hi], *METRIC_BOUNDS[metric])
+        if len(vals) > 1: (m, lo, hi, _), band = t_interval(vals, bounds=b), "seeds"
+        elif isinstance(metric, SumStat):
+            m, band = vals[0], "prompts (bootstrap)"
+            lo, hi = bootstrap_ci(single, lambda P, axis: metric.value(P.sum(axis)), n_boot=1000, bounds=b)
+        else: (m, lo, hi, _), band = t_interval(single, bounds=b), "prompts"
         out.append(dict(zip(by, key), mean=m, lo=lo, hi=hi, n_prompts=len(n_prompts), n_seeds=len(vals), n_failed=n_failed,
                         nfe=float(np.nanmean(nfe)) if len(nfe) else float("nan"), band=band))
     return pd.DataFrame(out, columns=[*by, "mean", "lo", "hi", "n_prompts", "n_seeds", "n_failed", "nfe", "band"])
@@ -436,43 +400,136 @@ def _fmt(x) -> str:
     a = abs(x)
     return f"{x:.0f}" if a >= 100 else f"{x:.2f}" if a >= 1 else f"{x:.3f}"
 
-def _fmt_ci(row) -> str:
-    if row is None: return "–"
-    s = _fmt(row["mean"])
-    return s + (f" [{_fmt(row['lo'])}, {_fmt(row['hi'])}]" if np.isfinite(row["lo"]) else "")
+def _fmt_ci(m, lo, hi) -> str:
+    return _fmt(m) + (f" [{_fmt(lo)}, {_fmt(hi)}]" if np.isfinite(m) and np.isfinite(lo) else "")
 
 def method_rank(m:str) -> tuple: return (METHOD_ORDER.index(m), m) if m in METHOD_ORDER else (len(METHOD_ORDER), m)
 
-def summary_table(runs:pd.DataFrame, lines:pd.DataFrame) -> str:
-    "Markdown: per setting, one row per method, variant and budget with NFE, time, reward, diversity and task metrics (95 % intervals)."
-    out = ["# Summary of runs", "",
-           "Each cell: mean [95 % interval]. One seed: t-interval over prompts (macro-F1: bootstrap over prompts); "
-           "several seeds: t-interval over the seeds' means. NFE, time and diversity are per prompt; diversity is the "
-           "mean pairwise dissimilarity of a prompt's returned samples. † = a run that did not complete (read from its "
-           "results.jsonl).", ""]
-    if not len(runs): return "\n".join(out + ["No runs found.", ""])
+def summary_columns(stage:str, lines:pd.DataFrame) -> list[tuple]:
+    "`(header, key, metric)` of the summary's metric columns for a stage (HAR: final and, when recorded, strict scores)."
+    task = ([("accuracy", "correct", "correct"), ("macro-F1", "macro_f1", har_macro_f1)] if stage == "har" else
+            [("faithfulness", "faithfulness", "faithfulness")])
+    if stage == "har" and "strict_correct" in lines:
+        task += [("strict accuracy", "strict_correct", "strict_correct"),
+                 ("strict macro-F1", "strict_macro_f1", har_strict_macro_f1), ("written", "written", "written")]
+    return [("NFE", "nfe", "nfe"), ("time/prompt (s)", "wall_s", "wall_s"), ("reward", "reward", "reward"),
+            ("diversity", "pairwise_dissimilarity", "pairwise_dissimilarity"), *task]
+
+def _cells(R:pd.DataFrame) -> list:
+    "The summary's rows of one setting in order: method, main variant first, variant label, budget."
+    return sorted(sorted_groups(R, CELL), key=lambda t: (method_rank(t[0][1]), not t[1]["main"].iloc[0],
+                                                         t[1]["variant_label"].iloc[0], _sort_key(t[0][3:])))
+
+# %% ../nbs/10_plots.ipynb #a6d9a470
+def summary_frame(runs:pd.DataFrame, lines:pd.DataFrame) -> pd.DataFrame:
+    "The summary's numbers: one row per setting × method × variant × budget; each metric as `<key>_mean/_lo/_hi`."
+    rows = []
     for (setting,), R in sorted_groups(runs, ["setting"]):
-        stage = R["stage"].iloc[0]
-        head = f"## {setting}"
-        if R["uses_ground_truth"].any(): head += " — **oracle** reward (uses the ground truth)"
+        cols = summary_columns(R["stage"].iloc[0], lines)
+        tables = {k: {_nan_none(tuple(r[c] for c in CELL)): r for _, r in aggregate_runs(R, lines, m).iterrows()} for _, k, m in cols}
         vta = R["verifier_test_accuracy"].dropna()
-        if len(vta): head += f" — verifier's own test accuracy {_fmt(vta.iloc[0])}"
-        task = ([("accuracy", "correct"), ("macro-F1", har_macro_f1), ("strict accuracy", "strict_correct"),
-                 ("strict macro-F1", har_strict_macro_f1), ("written", "written")] if stage == "har" and "strict_correct" in lines
-                else [("accuracy", "correct"), ("macro-F1", har_macro_f1)] if stage == "har" else [("faithfulness", "faithfulness")])
-        cols = [("NFE", "nfe"), ("time/prompt (s)", "wall_s"), ("reward", "reward"), ("diversity", "pairwise_dissimilarity"), *task]
-        tables = {name: {_nan_none(tuple(r[c] for c in CELL)): r for _, r in aggregate_runs(R, lines, m).iterrows()} for name, m in cols}
-        out += [head, "", "| method | params | budget | " + " | ".join(c for c, _ in cols) + " | prompts | seeds | failed |",
-                "|" + "---|"*(len(cols) + 6)]
-        cells = sorted(sorted_groups(R, CELL), key=lambda t: (method_rank(t[0][1]), not t[1]["main"].iloc[0], t[1]["variant_label"].iloc[0],
-                                                        _sort_key(t[0][3:])))
-        for key, g in cells:
+        for key, g in _cells(R):
             key = _nan_none(key)
             ref = next((t[key] for t in tables.values() if key in t), None)
-            inc = int((~g["complete"].astype(bool)).sum())
-            seeds = f"{len(g)}" + (f" ({inc}†)" if inc else "")
-            out.append(f"| {key[1]} | {g['variant_label'].iloc[0] or 'main'} | {'–' if key[3] is None else f'{key[3]:.0f}'} | "
-                       + " | ".join(_fmt_ci(tables[c].get(key)) for c, _ in cols)
-                       + f" | {ref['n_prompts'] if ref is not None else 0} | {seeds} | {int(g['n_failed'].sum())} |")
-        out.append("")
+            row = dict(setting=setting, **{f: R[f].iloc[0] for f in ("stage", "dataset", "split", "model")},
+                       reward_spec=R["reward"].iloc[0], method=key[1], variant=g["variant_label"].iloc[0] or "main",
+                       main=bool(g["main"].iloc[0]), budget=key[3])
+            for _, k, _m in cols:
+                t = tables[k].get(key)
+                row.update({f"{k}_{s}": float(t[s]) if t is not None else math.nan for s in ("mean", "lo", "hi")})
+            row.update(n_prompts=int(ref["n_prompts"]) if ref is not None else 0, n_seeds=len(g),
+                       n_incomplete=int((~g["complete"].astype(bool)).sum()), n_failed=int(g["n_failed"].sum()),
+                       uses_ground_truth=bool(R["uses_ground_truth"].any()),
+                       verifier_test_accuracy=float(vta.iloc[0]) if len(vta) else math.nan)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+# %% ../nbs/10_plots.ipynb #103d0276
+TIDY_COLS = ("run", "setting", "stage", "dataset", "model", "reward_spec", "method", "variant", "main", "budget", "seed",
+             "sample_id", "epoch", "label", "failed", "error", "reward", "nfe", "wall_s", "prefill_tokens")
+TASK_COLS = ("answer", "answer_source", "strict_answer", "correct", "strict_correct", "written", "mentioned_correct", "valid",
+             "faithfulness", "rouge_l", "embedding_similarity", "pairwise_dissimilarity", "perplexity", "length_tokens")
+
+def tidy_results(runs:pd.DataFrame, lines:pd.DataFrame) -> pd.DataFrame:
+    "One row per prompt × epoch × run: `TIDY_COLS` and the `TASK_COLS` the runs recorded."
+    R = runs[["run", "setting", "stage", "dataset", "model", "reward", "method", "variant_label", "main", "budget", "seed"]]
+    R = R.rename(columns={"reward": "reward_spec"}).assign(variant=lambda d: d["variant_label"].replace("", "main"))
+    t = lines.astype({"run": object}).merge(R.drop(columns="variant_label").astype({"run": object}), on="run")
+    t = t.assign(_rank=t["method"].map(method_rank)).sort_values(["setting", "_rank", "variant", "budget", "seed", "sample_id", "epoch"])
+    return t[[c for c in (*TIDY_COLS, *TASK_COLS) if c in t]].reset_index(drop=True)
+
+# %% ../nbs/10_plots.ipynb #41200c25
+PAIRED_COLS = ("setting", "method", "budget", "metric", "reference", "mean_diff", "lo", "hi", "p_value", "p_holm",
+               "wins", "ties", "losses", "n", "verdict", "note")
+
+def _paired_metrics(stage:str, spec, t:pd.DataFrame) -> list[str]:
+    task = "correct" if stage == "har" else None if spec == "caption_faithfulness" else "faithfulness"
+    return [m for m in ("reward", task) if m is not None and m in t]
+
+def paired_table(runs:pd.DataFrame, lines:pd.DataFrame, reference:str="best_of_n", metrics=None, alpha:float=0.05) -> pd.DataFrame:
+    "Each main method vs `reference` at the same budget, paired over prompt × epoch × seed; Holm per setting."
+    t = tidy_results(runs, lines); t = t[t["main"].astype(bool) & ~t["failed"].astype(bool) & t["budget"].notna()]
+    out = []
+    for (setting,), T in sorted_groups(t, ["setting"]):
+        ref, rows = T[T["method"] == reference], []
+        for (method, budget), A in sorted_groups(T[T["method"] != reference], ["method", "budget"]):
+            B = ref[ref["budget"] == budget]
+            if not len(B): continue
+            for m in metrics or _paired_metrics(T["stage"].iloc[0], T["reward_spec"].iloc[0], T):
+                j = A.merge(B, on=["seed", "sample_id", "epoch"], suffixes=("", "_ref"))
+                pc = paired_comparison(pd.to_numeric(j[m], errors="coerce"), pd.to_numeric(j[m + "_ref"], errors="coerce"), alpha=alpha)
+                rows.append(dict(setting=setting, method=method, budget=budget, metric=m, reference=reference, **pc))
+        for r, q in zip(rows, holm([r["p_value"] for r in rows])):
+            r["p_holm"] = q
+            r["verdict"] = (("better" if r["mean_diff"] > 0 else "worse") if q < alpha else
+                            "no significant difference" + (" (too few pairs)" if r["note"] else ""))
+        out += sorted(rows, key=lambda r: (method_rank(r["method"]), r["budget"], r["metric"]))
+    return pd.DataFrame(out, columns=PAIRED_COLS)
+
+# %% ../nbs/10_plots.ipynb #fe3bb932
+def _paired_md(P:pd.DataFrame) -> list[str]:
+    "Markdown lines of one setting's `paired_table`."
+    if not len(P): return []
+    out = [f"### vs {P['reference'].iloc[0]} at the same budget (paired over prompts × seeds, Wilcoxon, Holm)", "",
+           "| method | budget | metric | mean difference [95 % paired-bootstrap interval] | p (Holm) | wins/ties/losses | n | verdict |",
+           "|---|---|---|---|---|---|---|---|"]
+    for _, r in P.iterrows():
+        p = f"{r.p_holm:.2g}" if np.isfinite(r.p_holm) else f"– ({r.note})" if r.note else "–"
+        out.append(f"| {r.method} | {r.budget:.0f} | {r.metric} | {_fmt_ci(r.mean_diff, r.lo, r.hi)} | {p} | "
+                   f"{r.wins}/{r.ties}/{r.losses} | {r.n} | {r.verdict} |")
+    return out + [""]
+
+def summary_table(runs:pd.DataFrame, lines:pd.DataFrame, frame=None, paired=None) -> str:
+    "Markdown: per setting, `summary_frame`'s rows as mean [95 % interval], then `paired_table` against best_of_n."
+    out = ["# Summary of runs", "",
+           "Each cell: mean [95 % interval]. One seed: t-interval over prompts (macro-F1: bootstrap over prompts); "
+           "several seeds: t-interval over the seeds' means; intervals are clipped to the metric's range. NFE, time and "
+           "diversity are per prompt; diversity is the mean pairwise dissimilarity of a prompt's returned samples. "
+           "† = a run that did not complete (read from its results.jsonl). Rank methods by the paired comparisons, "
+           "not by overlapping intervals.", ""]
+    if not len(runs): return "\n".join(out + ["No runs found.", ""])
+    frame = summary_frame(runs, lines) if frame is None else frame
+    paired = paired_table(runs, lines) if paired is None else paired
+    for setting, F in frame.groupby("setting", sort=False):
+        cols, head = summary_columns(F["stage"].iloc[0], lines), f"## {setting}"
+        if F["uses_ground_truth"].iloc[0]: head += " — **oracle** reward (uses the ground truth)"
+        if np.isfinite(F["verifier_test_accuracy"].iloc[0]): head += f" — verifier's own test accuracy {_fmt(F['verifier_test_accuracy'].iloc[0])}"
+        out += [head, "", "| method | params | budget | " + " | ".join(c for c, _, _ in cols) + " | prompts | seeds | failed |",
+                "|" + "---|"*(len(cols) + 6)]
+        for _, r in F.iterrows():
+            seeds = f"{r.n_seeds}" + (f" ({r.n_incomplete}†)" if r.n_incomplete else "")
+            out.append(f"| {r.method} | {r.variant} | {'–' if pd.isna(r.budget) else f'{r.budget:.0f}'} | "
+                       + " | ".join(_fmt_ci(r[f"{k}_mean"], r[f"{k}_lo"], r[f"{k}_hi"]) for _, k, _ in cols)
+                       + f" | {r.n_prompts} | {seeds} | {r.n_failed} |")
+        out += [""] + _paired_md(paired[paired["setting"] == setting])
     return "\n".join(out)
+
+# %% ../nbs/10_plots.ipynb #615d8d32
+def write_summary(runs:pd.DataFrame, lines:pd.DataFrame, folder) -> dict:
+    "Write summary.md, summary.csv, comparisons.csv and results_tidy.csv into `folder`; returns {file name: content}."
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    frame, paired, tidy = summary_frame(runs, lines), paired_table(runs, lines), tidy_results(runs, lines)
+    out = {"summary.md": summary_table(runs, lines, frame, paired), "summary.csv": frame, "comparisons.csv": paired,
+           "results_tidy.csv": tidy}
+    for name, x in out.items(): atomic_write(folder/name, x if isinstance(x, str) else x.to_csv(index=False, float_format="%.6g"))
+    return out

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 from .core import *
 from .tree import draw_tree
 from .plots import *
@@ -49,6 +49,16 @@ def _log_axis(ax, which:str="x", base:int=2):
     axis.set_major_locator(LogLocator(base=base, subs=(1.0,) if base == 2 else (1.0, 2.0, 5.0)))
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}")); axis.set_minor_formatter(NullFormatter())
 
+def _legend(ax, ncols:int=2):
+    "The axes' legend below it, off the data."
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=ncols, frameon=False)
+
+def _within(ax, bounds):
+    "Keep the y axis inside `bounds` (the metric's range)."
+    lo, hi = ax.get_ylim()
+    ax.set_ylim(max(lo, bounds[0]) if np.isfinite(bounds[0]) else lo, min(hi, bounds[1]) if np.isfinite(bounds[1]) else hi)
+
 def _one_setting(runs:pd.DataFrame) -> str:
     "The single setting of `runs` (figures never mix rewards, models or datasets)."
     s = sorted(runs["setting"].unique())
@@ -57,27 +67,36 @@ def _one_setting(runs:pd.DataFrame) -> str:
     return s[0]
 
 def method_curves(ax, runs:pd.DataFrame, lines:pd.DataFrame, metric="reward", ylabel:str="mean reward", logy:bool=False) -> int:
-    "Draw `metric` vs NFE per method (main variants): curves with 95 % bands, no-budget methods as reference lines; returns cells drawn."
+    "Draw `metric` vs NFE per method (main variants) with 95 % error bars, no-budget methods as reference lines; returns cells."
     cells = aggregate_runs(runs[runs["main"].astype(bool)], lines, metric)
-    curves = 0
-    for m in sorted(cells["method"].unique(), key=method_rank):
+    methods = sorted(cells["method"].unique(), key=method_rank)
+    curved = [m for m in methods if cells[(cells["method"] == m)]["budget"].notna().any()]
+    for m in methods:
         c, st = cells[cells["method"] == m], method_style(m)
         for _, r in c[c["budget"].isna()].iterrows():
             ax.axhline(r["mean"], color=st["color"], ls="--", lw=1.2, label=f"{m} (no budget, NFE {r['nfe']:.0f})")
         cv = c[c["budget"].notna()].sort_values("nfe")
         if not len(cv): continue
-        ax.plot(cv["nfe"], cv["mean"], marker=st["marker"], color=st["color"], label=m); curves += 1
+        x = cv["nfe"].values*2**(0.06*(curved.index(m) - (len(curved) - 1)/2))        # ±4 %: bars side by side
+        ax.plot(x, cv["mean"], marker=st["marker"], color=st["color"], label=m, clip_on=False, zorder=3)
         ok = cv["lo"].notna().values
-        if ok.any(): ax.fill_between(cv["nfe"].values[ok], cv["lo"].values[ok], cv["hi"].values[ok], color=st["color"], alpha=0.15, lw=0)
-    if curves: _log_axis(ax, "x", 2)
+        if ok.any():
+            err = np.abs(np.vstack([cv["mean"] - cv["lo"], cv["hi"] - cv["mean"]]).astype(float)[:, ok])
+            ax.errorbar(x[ok], cv["mean"].values[ok], yerr=err, fmt="none", ecolor=st["color"], elinewidth=1.5, alpha=0.45)
+    if curved:
+        _log_axis(ax, "x", 2)
+        ax.xaxis.set_major_locator(FixedLocator(sorted(cells["budget"].dropna().unique()))); ax.xaxis.set_minor_locator(NullLocator())
     if logy and len(cells): _log_axis(ax, "y", 10)
-    ax.set_xlabel("NFE per prompt (log2)"); ax.set_ylabel(ylabel); ax.grid(alpha=0.3)
-    if len(cells): ax.legend(fontsize=7)
+    elif len(cells): _within(ax, getattr(metric, "bounds", None) or metric_bounds(metric, runs["reward"].iloc[0]))
+    ax.set_xlabel("NFE per prompt (log2; ticks at the budgets run)"); ax.set_ylabel(ylabel); ax.grid(alpha=0.3)
+    _legend(ax)
     return len(cells)
 
 # %% ../nbs/10a_plots_figures.ipynb #870d828f
 def save_figure(fig, path_stem, dpi:int=150) -> list[Path]:
-    "Write `fig` as `<path_stem>.png` and `.svg`, byte-deterministically; returns the two paths."
+    "Write `fig` as `<path_stem>.png` and `.svg`, byte-deterministically (its layout is settled, then frozen); returns the paths."
+    for _ in range(2): fig.draw_without_rendering()           # legends outside the axes move them: let the layout settle
+    fig.set_layout_engine("none")
     out = []
     with matplotlib.rc_context({"svg.hashsalt": "dts_nb", "svg.fonttype": "path"}):
         for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
@@ -117,7 +136,7 @@ def plot_har_accuracy(runs:pd.DataFrame, lines:pd.DataFrame, axes=None):
         method_curves(ax, runs, lines, metric, name)
         v = _info_value(runs, ref)
         if v is not None:
-            ax.axhline(v, color="0.3", ls=":", lw=1.5, label=f"verifier alone ({v:.2f})"); ax.legend(fontsize=7)
+            ax.axhline(v, color="0.3", ls=":", lw=1.5, label=f"verifier alone ({v:.2f})"); _legend(ax)
         ax.set_title(f"HAR {name}", fontsize=10)
     return fig
 
@@ -148,7 +167,7 @@ def plot_diversity_vs_reward(runs:pd.DataFrame, lines:pd.DataFrame, ax=None, div
         ax.errorbar(c["mean_d"], c["mean_r"], xerr=err("d"), yerr=err("r"), color=st["color"], marker=st["marker"], capsize=2, lw=1, label=m)
         for _, r in c.iterrows():
             if np.isfinite(r["budget"]): ax.annotate(f"{r['budget']:.0f}", (r["mean_d"], r["mean_r"]), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"diversity ({diversity})"); ax.set_ylabel("mean reward"); ax.grid(alpha=0.3); ax.legend(fontsize=7)
+    ax.set_xlabel(f"diversity ({diversity})"); ax.set_ylabel("mean reward"); ax.grid(alpha=0.3); _legend(ax)
     ax.set_title("diversity vs reward (labels: budget)", fontsize=10)
     return fig
 
@@ -205,12 +224,13 @@ def plot_ablations(runs:pd.DataFrame, lines:pd.DataFrame, axes=None, metric="rew
             if len(num):
                 ax.plot(num[f], num["mean"], marker="o", color=color, label=label)
                 ok = num["lo"].notna().values
-                if ok.any(): ax.fill_between(num[f].values[ok], num["lo"].values[ok], num["hi"].values[ok], color=color, alpha=0.15, lw=0)
+                if ok.any(): ax.errorbar(num[f].values[ok], num["mean"].values[ok], fmt="none", ecolor=color, alpha=0.45, elinewidth=1.5,
+                                         yerr=np.abs(np.vstack([num["mean"] - num["lo"], num["hi"] - num["mean"]]).astype(float)[:, ok]))
             for _, r in g[g[f].isna()].iterrows(): ax.axhline(r["mean"], color=color, ls="--", lw=1, label=f"{f}=auto ({label})")
             n += 1
         if n:
             if len(ax.get_lines()) > sum(l.get_linestyle() == "--" for l in ax.get_lines()): _log_axis(ax, "x", 2)
-            ax.legend(fontsize=6)
+            _legend(ax, ncols=1); _within(ax, getattr(metric, "bounds", None) or metric_bounds(metric, runs["reward"].iloc[0]))
         else: ax.text(0.5, 0.5, f"no runs vary {f}", ha="center", va="center", transform=ax.transAxes); ax.set_xticks([]); ax.set_yticks([])
         ax.set_xlabel(f); ax.set_ylabel(f"mean {getattr(metric, 'name', metric)}"); ax.grid(alpha=0.3)
         ax.set_title(f"{method}: {f}", fontsize=10)

@@ -6,25 +6,27 @@ Docs: https://dts-nb.github.io/dts_nb/runner.html.md"""
 
 # %% ../nbs/09_runner.ipynb #41c51497
 from __future__ import annotations
-import dataclasses, hashlib, json, math, os, platform, socket, subprocess, sys, time, traceback
+import dataclasses, hashlib, json, math, netrc, os, platform, shutil, socket, subprocess, sys, time, traceback, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict
 from datetime import datetime
 from pathlib import Path
 import numpy as np
+from fastcore.basics import patch
 from .core import *
-from .search import METHODS, method_params, run_search, AnswerStep
+from .search import METHODS, method_params, run_search, check_method, AnswerStep
 from .data import check_dataset, dataset_labels, load_dataset, STAGE_DEFAULTS
 from .prompts import build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
 from .har_rewards import answer_label
-from .metrics import prompt_metrics, har_metrics, aggregate
+from .metrics import prompt_metrics, har_metrics, aggregate, reward_bounds
 import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts          # register the tree methods
 
 # %% auto #0
-__all__ = ['STAGES', 'STAGE_TASK', 'STAGE_REWARD', 'BUDGET_FREE', 'TREE_PARAMS', 'RunConfig', 'config_hash', 'run_name',
-           'run_dir', 'append_line', 'read_lines', 'run_lock', 'derived_seed', 'environment_info', 'summarize',
-           'run_eval']
+__all__ = ['STAGES', 'STAGE_TASK', 'STAGE_REWARD', 'BUDGET_FREE', 'TREE_PARAMS', 'LOCK_FILE', 'RunConfig', 'check_model',
+           'check_runtime', 'wandb_mode', 'import_wandb', 'check_machine', 'config_hash', 'run_name', 'run_dir',
+           'append_line', 'read_lines', 'run_lock', 'cpu_model', 'gpu_names', 'lock_info', 'environment_info',
+           'derived_seed', 'run_reward', 'summarize', 'run_eval', 'wandb_start']
 
 # %% ../nbs/09_runner.ipynb #65408799
 STAGES = ("captioning", "har")
@@ -77,32 +79,102 @@ class RunConfig:
                                    data_options=dict(self.data_options or {}),
                                    answer_step=bool(self.answer_step) and STAGE_TASK.get(self.stage) == "har", **canon)
 
-    def validate(self) -> RunConfig:
-        "Check every name and range (no model or data is loaded); returns the resolved config."
-        check_choice("stage", self.stage, STAGES)
-        check_choice("method", self.method, sorted(METHODS))
-        from dts_nb.backends import BACKENDS
-        check_choice("backend", self.backend, BACKENDS)
-        if not isinstance(self.data_options or {}, dict):
-            raise ConfigError(f"data_options must be a mapping (a JSON object), got {self.data_options!r}.")
-        c = self.resolved()
-        info = check_dataset(c.dataset, c.split, **c.data_options)
-        if info.task != STAGE_TASK[c.stage]:
-            raise ConfigError(f"dataset={c.dataset!r} is a {info.task!r} dataset, but stage={c.stage!r} needs a "
-                              f"{STAGE_TASK[c.stage]!r} dataset (e.g. {STAGE_DEFAULTS[c.stage]!r}).")
-        check_reward(c.reward, task=STAGE_TASK[c.stage])
-        for k in ("num_samples", "epochs", "max_new_tokens", "num_outputs"): check_range(k, getattr(c, k), lo=1, integer=True)
-        check_range("data_seed", c.data_seed, lo=0, integer=True)
-        if c.budget is not None: check_range("budget", c.budget, lo=1, integer=True)
-        unknown = sorted(set(c.method_extra) - set(method_params(c.method)))
-        if unknown: raise ConfigError(f"method_extra has {unknown}, which {c.method!r} does not take; it accepts {sorted(method_params(c.method))}.")
-        return c
-
     def method_kwargs(self) -> dict:
         "The parameters passed to `run_search` for this method (only those it accepts, None = its default)."
         accepted = method_params(self.method)
         kw = {k: getattr(self, k) for k in TREE_PARAMS if k in accepted and getattr(self, k) is not None}
         return {**kw, **self.method_extra}
+
+# %% ../nbs/09_runner.ipynb #7a1d3e90
+_OPTIONAL = ("budget", "num_rollouts", "expansion_k", "lam", "rollout_temperature", "max_prompt_tokens")   # None = default
+_INTEGERS = dict(num_samples=1, epochs=1, max_new_tokens=1, num_outputs=1, data_seed=0, seed=None, budget=1,
+                 max_prompt_tokens=1, num_rollouts=None, expansion_k=None)    # lower bounds (methods check the rest)
+
+def _check_numbers(cfg:RunConfig):
+    "Every numeric field holds a number of the right kind: `lam='abc'` is named, not passed to `float`."
+    for k in (*_INTEGERS, "lam", "rollout_temperature"):
+        v = getattr(cfg, k)
+        if not (v is None and k in _OPTIONAL): check_range(k, v, lo=_INTEGERS.get(k), integer=k in _INTEGERS)
+
+def check_model(model) -> str:
+    "A registered name, a model folder, a .gguf file or a hub id 'org/name'; else `ConfigError` / `MissingFileError`."
+    from dts_nb.models import MODELS, resolve_model
+    if isinstance(model, str) and model in MODELS: return model
+    if isinstance(model, str) and model.strip():
+        p = Path(model).expanduser()
+        if p.is_file() and p.suffix == ".gguf": return model          # converted when it loads
+        if "/" in model and not model.startswith(("/", ".", "~")) and not model.endswith(".gguf") and not p.exists():
+            return model                                             # a hub id: the local cache or the hub when it loads
+    resolve_model(model)               # folders, missing paths, unknown names: its checks, which load nothing for these
+    return model
+
+def check_runtime(backend:str, device:str, dtype:str):
+    "`device` exists on this machine and the `backend` runtime has `dtype` (the runtime is imported; no model loads)."
+    if not isinstance(device, str): raise ConfigError(f"device={device!r} must be a string such as 'cpu' or 'cuda'.")
+    if backend == "torch":
+        from dts_nb.backends_torch import check_torch_device, DTYPES
+        check_choice("dtype", dtype, tuple(DTYPES)); check_torch_device(device)
+    else:
+        from dts_nb.backends_mlx import import_mlx, _check_mlx_device, MLX_DTYPES
+        check_choice("dtype", dtype, MLX_DTYPES); _check_mlx_device(import_mlx()[0], device)
+
+# %% ../nbs/09_runner.ipynb #4c8e1a22
+def wandb_mode() -> str:
+    "'disabled', 'offline' or 'online': `WANDB_MODE` when set (or `WANDB_DISABLED`), else online only when logged in."
+    if os.environ.get("WANDB_DISABLED", "").strip().lower() in ("1", "true", "yes"): return "disabled"
+    mode = os.environ.get("WANDB_MODE", "").strip().lower()
+    if mode: return {"dryrun": "offline", "run": "online"}.get(mode, mode)
+    return "online" if _wandb_logged_in() else "offline"
+
+def _wandb_logged_in() -> bool:
+    "An API key in `WANDB_API_KEY`, or in the netrc file (`NETRC`, default ~/.netrc) for the W&B host."
+    if os.environ.get("WANDB_API_KEY"): return True
+    from urllib.parse import urlparse
+    host = urlparse(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai").hostname
+    try: return netrc.netrc(os.environ.get("NETRC") or None).authenticators(host) is not None
+    except (OSError, netrc.NetrcParseError): return False
+
+def import_wandb():
+    "The `wandb` module, or `ConfigError` with the install command."
+    try: import wandb
+    except ImportError as e:
+        raise ConfigError(f"wandb=True, but the package wandb cannot be imported ({e}). Install it with "
+                          "`pip install wandb` (or `pip install -e '.[wandb]'`), or run with wandb=False "
+                          "(WANDB_MODE=disabled also turns it off).") from None
+    return wandb
+
+# %% ../nbs/09_runner.ipynb #6d5b0c38
+@patch
+def validate(self:RunConfig) -> RunConfig:
+    "Check names, numbers and ranges (the method's own checks too) on any machine; nothing loads. The resolved config."
+    check_choice("stage", self.stage, STAGES)
+    check_choice("method", self.method, sorted(METHODS))
+    from dts_nb.backends import BACKENDS
+    check_choice("backend", self.backend, BACKENDS)
+    for k in ("data_options", "method_extra"):
+        if not isinstance(getattr(self, k) or {}, dict):
+            raise ConfigError(f"{k} must be a mapping (a JSON object), got {getattr(self, k)!r}.")
+    _check_numbers(self)
+    c = self.resolved()
+    info = check_dataset(c.dataset, c.split, **c.data_options)
+    if info.task != STAGE_TASK[c.stage]:
+        raise ConfigError(f"dataset={c.dataset!r} is a {info.task!r} dataset, but stage={c.stage!r} needs a "
+                          f"{STAGE_TASK[c.stage]!r} dataset (e.g. {STAGE_DEFAULTS[c.stage]!r}).")
+    check_reward(c.reward, task=STAGE_TASK[c.stage])
+    unknown = sorted(set(c.method_extra) - set(method_params(c.method)))
+    if unknown: raise ConfigError(f"method_extra has {unknown}, which {c.method!r} does not take; "
+                                  f"it accepts {sorted(method_params(c.method))}.")
+    from dts_nb.models import MODELS
+    vocab = (MODELS.get(c.model) or {}).get("vocab_size") or 2**31 - 1       # bounds expansion_k where the model is known
+    check_method(c.method, budget=c.budget, max_new_tokens=c.max_new_tokens, num_samples=c.num_outputs, vocab_size=vocab,
+                 **c.method_kwargs())
+    return c
+
+# %% ../nbs/09_runner.ipynb #8f3e5a71
+def check_machine(cfg:RunConfig):
+    "What this machine needs to run `cfg`: its model, device and dtype, and `wandb` when the run logs to it; nothing loads."
+    check_model(cfg.model); check_runtime(cfg.backend, cfg.device, cfg.dtype)
+    if cfg.wandb and wandb_mode() != "disabled": import_wandb()
 
 # %% ../nbs/09_runner.ipynb #389e2635
 _NOT_IN_HASH = ("out_dir", "wandb")
@@ -128,7 +200,7 @@ def run_dir(cfg:RunConfig) -> Path:
 def append_line(path:Path, record:dict):
     "Append one JSON line atomically (one write, fsync)."
     data = (json.dumps(record, default=_json_default) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)   # 0666 less the umask, as open()
     try:
         os.write(fd, data); os.fsync(fd)
     finally: os.close(fd)
@@ -141,18 +213,27 @@ def _json_default(o):
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 def read_lines(path:Path, repair:bool=False) -> list[dict]:
-    "The complete lines of a results file; with `repair`, a truncated tail is cut off the file."
+    "The complete lines of a results file; corrupt lines are skipped with a warning, `repair` rewrites it without them."
     path = Path(path)
     if not path.exists(): return []
     raw = path.read_bytes()
-    good, out, pos = 0, [], 0
-    for line in raw.split(b"\n"):
-        end = pos + len(line) + 1
-        if line.strip():
-            try: out.append(json.loads(line)); good = min(end, len(raw))
-            except json.JSONDecodeError: break
-        pos = end
-    if repair and good < len(raw): atomic_write(path, raw[:good])
+    parts = raw.split(b"\n")
+    out, keep, bad = [], [], []
+    for i, line in enumerate(parts, 1):
+        if not line.strip(): continue
+        try: rec = json.loads(line)
+        except ValueError: rec = None                         # not JSON, or not UTF-8
+        if isinstance(rec, dict): out.append(rec); keep.append(line)
+        elif i < len(parts): bad.append((i, line))             # the last piece has no newline: a write cut short, dropped
+    if bad:
+        nums, many = ", ".join(str(i) for i, _ in bad), len(bad) > 1
+        warnings.warn(f"{path}: line{'s' if many else ''} {nums} {'are' if many else 'is'} not a JSON record and "
+                      f"{'were' if many else 'was'} skipped" + (f"; moved to {path.name}.corrupt" if repair else "") + ".")
+    clean = b"".join(l + b"\n" for l in keep)
+    if repair and clean != raw:
+        if bad:
+            with open(path.with_name(path.name + ".corrupt"), "ab") as f: f.write(b"".join(l + b"\n" for _, l in bad))
+        atomic_write(path, clean)
     return out
 
 # %% ../nbs/09_runner.ipynb #e0c35713
@@ -172,10 +253,8 @@ def run_lock(folder:Path):
         yield
     finally: f.close()
 
-# %% ../nbs/09_runner.ipynb #79f13a15
-def derived_seed(seed:int, epoch:int, sample_id:str) -> int:
-    "Seed of one prompt × epoch, independent of order and of what ran before."
-    return int.from_bytes(hashlib.sha256(f"{seed}|{epoch}|{sample_id}".encode()).digest()[:4], "little")
+# %% ../nbs/09_runner.ipynb #2d7f4b9a
+LOCK_FILE = "constraints.txt"              # the pinned versions `make setup` installs; `make lock` refreshes it
 
 def _git_commit() -> str|None:
     try:
@@ -183,13 +262,58 @@ def _git_commit() -> str|None:
         return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5).stdout.strip() or None if root else None
     except Exception: return None
 
+def cpu_model() -> str:
+    "The CPU's model name (/proc/cpuinfo on Linux, sysctl on macOS), else what `platform` knows."
+    try: lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError: lines = []
+    info = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines)}
+    for k in ("model name", "hardware", "cpu model"):
+        if info.get(k): return info[k]
+    if platform.system() == "Darwin":
+        try: return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
+                                   timeout=5).stdout.strip()
+        except Exception: pass
+    return platform.processor() or platform.machine()
+
+def gpu_names() -> list[str]:
+    "The CUDA devices torch sees (or Apple's MPS); [] on a CPU-only machine."
+    import torch
+    if torch.cuda.is_available(): return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return ["Apple MPS"] if torch.backends.mps.is_available() else []
+
+def lock_info(root=None) -> dict|None:
+    "sha256 of the checkout's lock file and the packages installed at other versions ({name: [locked, installed]})."
+    import importlib.metadata as md
+    root = Path(root) if root else project_root(Path(sys.modules["dts_nb"].__file__).parent) or project_root()
+    if root is None or not (root/LOCK_FILE).exists(): return None
+    raw, drift = (root/LOCK_FILE).read_bytes(), {}
+    for line in raw.decode().splitlines():
+        name, sep, locked = line.split("#")[0].split(";")[0].strip().partition("==")
+        if not sep: continue
+        try: got = md.version(name.strip())
+        except md.PackageNotFoundError: continue              # an extra not installed here
+        if got != locked.strip(): drift[name.strip()] = [locked.strip(), got]
+    return dict(file=str(root/LOCK_FILE), sha256=hashlib.sha256(raw).hexdigest(), drift=drift)
+
+# %% ../nbs/09_runner.ipynb #c5e2a8d3
 def environment_info() -> dict:
-    "Library versions, git commit, host and threads: recorded with every run."
+    "What a run's numbers depend on besides its config: library versions, lock file, git commit, CPU, GPUs, threads."
     import importlib.metadata as md, torch
     v = {p: (md.version(p) if p != "python" else platform.python_version()) for p in ["dts_nb", "torch", "transformers", "numpy", "python"]}
-    return dict(versions=v, git_commit=_git_commit(), host=socket.gethostname(), platform=platform.platform(),
-                torch_threads=torch.get_num_threads(), concurrent_workers=int(os.environ.get("DTS_NB_WORKERS", "1")),
+    for p in ("tokenizers", "scipy", "scikit-learn", "mlx", "mlx-lm"):
+        try: v[p] = md.version(p)
+        except md.PackageNotFoundError: pass
+    lock = lock_info() or {}
+    return dict(versions=v, lock_sha256=lock.get("sha256"), lock_drift=lock.get("drift"), git_commit=_git_commit(),
+                host=socket.gethostname(), platform=platform.platform(), cpu=cpu_model(), cpu_count=os.cpu_count(),
+                gpus=gpu_names(), cuda=torch.version.cuda, torch_threads=torch.get_num_threads(),
+                concurrent_workers=int(os.environ.get("DTS_NB_WORKERS", "1")),
                 created=datetime.now().isoformat(timespec="seconds"))
+
+# %% ../nbs/09_runner.ipynb #79f13a15
+def derived_seed(seed:int, epoch:int, sample_id:str) -> int:
+    "Seed of one prompt × epoch, independent of order and of what ran before."
+    return int.from_bytes(hashlib.sha256(f"{seed}|{epoch}|{sample_id}".encode()).digest()[:4], "little")
 
 def _finite(x):
     "JSON-safe numbers: NaN/inf become None."
@@ -198,7 +322,7 @@ def _finite(x):
     if isinstance(x, (float, np.floating)): return float(x) if math.isfinite(x) else None
     return x
 
-def _reward(cfg:RunConfig, sample):
+def run_reward(cfg:RunConfig, sample):
     "The run's reward for `sample`; a verifier trains on the run's dataset with its file options (e.g. `root`)."
     from dts_nb.rewards import check_reward
     takes = {k for name in check_reward(cfg.reward) for k in REWARDS[name].options}
@@ -209,7 +333,7 @@ def _sample_line(cfg:RunConfig, backend, sample, epoch:int, labels) -> tuple[dic
     seed = derived_seed(cfg.seed, epoch, sample.id)
     prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(backend))
     ids = backend.encode_prompt(prompt.messages)
-    reward = _reward(cfg, sample)
+    reward = run_reward(cfg, sample)
     answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if cfg.answer_step and labels else None
     res = run_search(cfg.method, backend, ids, reward, budget=cfg.budget, max_new_tokens=cfg.max_new_tokens, seed=seed,
                      num_samples=cfg.num_outputs, answer=answer, **cfg.method_kwargs())
@@ -228,7 +352,9 @@ def summarize(lines:list[dict], cfg:RunConfig|None=None, labels=None) -> dict:
     "Means, std and 95 % t-intervals over the prompts of a run (HAR accuracy / macro-F1 over all its answers)."
     ok = [l for l in lines if not l.get("error")]
     rows = [{**l["metrics"], **{k: l["stats"].get(k) for k in ("nodes", "unique_sequences", "max_depth", "rollouts")}} for l in ok]
-    agg = {k: dict(mean=v["mean"], std=v["std"], ci95=[v["lo"], v["hi"]], n=v["n"]) for k, v in aggregate(rows).items()}
+    rb = reward_bounds(cfg.resolved().reward) if cfg is not None else None    # intervals of a bounded reward stay inside
+    bounds = {k: rb for k in ("reward", "mean_sample_reward", "max_sample_reward")} if rb is not None else None
+    agg = {k: dict(mean=v["mean"], std=v["std"], ci95=[v["lo"], v["hi"]], n=v["n"]) for k, v in aggregate(rows, bounds=bounds).items()}
     out = dict(n=len(lines), n_failed=len(lines) - len(ok), metrics=_finite(agg), har=None)
     if ok and ok[0].get("label") is not None and labels:
         golds = [l["label"] for l in ok]
@@ -246,14 +372,43 @@ def summarize(lines:list[dict], cfg:RunConfig|None=None, labels=None) -> dict:
 
 # %% ../nbs/09_runner.ipynb #343623eb
 def run_eval(cfg:RunConfig, backend=None, progress:bool=True, log=print) -> Path:
-    "Run (or resume) `cfg`; returns its run folder, which holds config.json, results.jsonl and summary.json."
-    cfg = cfg.validate()
-    folder = run_dir(cfg); folder.mkdir(parents=True, exist_ok=True)
-    with run_lock(folder): return _run_locked(cfg, folder, backend, progress, log)
+    "Run (or resume) `cfg`; returns its run folder (config.json, results.jsonl, summary.json). `RunFailedError` if all failed."
+    cfg = cfg.validate(); check_machine(cfg)   # names, numbers, ranges, model, device, dtype: before any folder exists
+    folder = run_dir(cfg); new = not folder.exists()
+    folder.mkdir(parents=True, exist_ok=True)
+    with run_lock(folder):
+        try: summary = _run_locked(cfg, folder, backend, progress, log)
+        except BaseException:
+            if new and not (folder/"config.json").exists(): shutil.rmtree(folder, ignore_errors=True)   # it holds nothing
+            raise
+    if summary["n"] and summary["n_failed"] == summary["n"]:
+        first = next(l for l in read_lines(folder/"results.jsonl") if l.get("error"))
+        raise RunFailedError(f"Every prompt of {folder.name} failed ({summary['n']} of {summary['n']}); the first, "
+                             f"{first['key']}: {first['error']}. Each line of {folder/'results.jsonl'} records its error "
+                             "and traceback; fix the cause and rerun (failed prompts are retried).")
+    return folder
 
-def _run_locked(cfg, folder, backend, progress, log) -> Path:
-    from tqdm.auto import tqdm
-    conf_path = folder/"config.json"
+def _run_locked(cfg, folder, backend, progress, log) -> dict:
+    "Prepare, run the prompts still to do (W&B finished whatever happens), write and return the summary."
+    backend, labels, todo = _start_run(cfg, folder, backend, log)
+    wb, ok = (wandb_start(cfg, folder) if cfg.wandb else None), False
+    try:
+        _run_prompts(cfg, folder, backend, todo, labels, wb, progress, log)
+        summary = summarize(read_lines(folder/"results.jsonl"), cfg, labels)
+        summary["complete"] = summary["n_failed"] == 0           # a sweep reruns (retries) runs with failed prompts
+        atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=_json_default))
+        if wb is not None: wb.summary.update({k: v["mean"] for k, v in summary["metrics"].items()})
+        ok = summary["n_failed"] < summary["n"] or summary["n"] == 0
+    finally:
+        if wb is not None: wb.finish(exit_code=0 if ok else 1)
+    r = summary["metrics"].get("reward", {})
+    log(f"{folder}: {summary['n']} lines, {summary['n_failed']} failed, mean reward {r.get('mean')}")
+    return summary
+
+# %% ../nbs/09_runner.ipynb #9e4a2c7b
+def _start_run(cfg, folder, backend, log):
+    "Check the folder's config, load data and model, write config.json, repair results: (backend, labels, prompts to do)."
+    conf_path, res_path = folder/"config.json", folder/"results.jsonl"
     if conf_path.exists():
         old = json.loads(conf_path.read_text())
         if old.get("hash") != config_hash(cfg):
@@ -265,13 +420,12 @@ def _run_locked(cfg, folder, backend, progress, log) -> Path:
         from dts_nb.backends import load_backend
         backend = load_backend(cfg.model, backend=cfg.backend, device=cfg.device, dtype=cfg.dtype)
     if not conf_path.exists():
-        probe = _reward(cfg, samples[0])
+        probe = run_reward(cfg, samples[0])
         atomic_write(conf_path, json.dumps(dict(name=run_name(cfg), hash=config_hash(cfg), **asdict(cfg),
                                                 method_params=cfg.method_kwargs(), dataset_info=samples.info,
                                                 labels=list(labels) if labels else None, reward_info=probe.info,
                                                 uses_ground_truth=probe.uses_ground_truth,
                                                 **environment_info()), indent=1, default=_json_default))
-    res_path = folder/"results.jsonl"
     old = read_lines(res_path, repair=True)
     failed = [l for l in old if l.get("error")]
     if failed:                                             # failures are retried on resume; finished lines are kept as they are
@@ -281,7 +435,12 @@ def _run_locked(cfg, folder, backend, progress, log) -> Path:
     done = {l["key"] for l in old if not l.get("error")}
     todo = [(s, e) for e in range(cfg.epochs) for s in samples if f"{s.id}#{e}" not in done]
     if done: log(f"resuming {folder.name}: {len(done)} finished, {len(todo)} to go")
-    wb = _wandb_start(cfg, folder) if cfg.wandb else None
+    return backend, labels, todo
+
+# %% ../nbs/09_runner.ipynb #d4b7e1f5
+def _run_prompts(cfg, folder, backend, todo, labels, wb, progress, log):
+    "Search each (sample, epoch) of `todo` and append its line; a failing prompt is recorded and the run goes on."
+    from tqdm.auto import tqdm
     bar = tqdm(todo, desc=f"{cfg.method} {cfg.stage}", disable=not progress)
     for sample, epoch in bar:
         try:
@@ -292,24 +451,15 @@ def _run_locked(cfg, folder, backend, progress, log) -> Path:
         except Exception as e:
             line = dict(key=f"{sample.id}#{epoch}", sample_id=sample.id, epoch=epoch, label=sample.label, text=None, reward=None,
                         metrics=None, error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=8))
-        append_line(res_path, line)
+        append_line(folder/"results.jsonl", line)
         if wb is not None and not line["error"]: wb.log({f"sample/{k}": v for k, v in line["metrics"].items() if isinstance(v, (int, float))})
         msg = (f"{line['key']}: ERROR {line['error']}" if line["error"] else
                f"{line['key']}: reward {line['reward']:.4g}, NFE {line['nfe']}, {line['wall_s']:.1f}s, {line['text'][:50]!r}")
         bar.write(msg) if progress else log(msg)
-    summary = summarize(read_lines(res_path), cfg, labels)
-    summary["complete"] = summary["n_failed"] == 0           # a sweep reruns (retries) runs with failed prompts
-    atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=_json_default))
-    if wb is not None: wb.summary.update({k: v["mean"] for k, v in summary["metrics"].items()}); wb.finish()
-    r = summary["metrics"].get("reward", {})
-    log(f"{folder}: {summary['n']} lines, {summary['n_failed']} failed, mean reward {r.get('mean')}")
-    return folder
 
-def _wandb_start(cfg:RunConfig, folder:Path):
-    "A Weights & Biases run (offline mode when the network is unreachable)."
-    import wandb
-    online = os.environ.get("WANDB_MODE") != "offline"
-    if online:
-        try: socket.create_connection(("api.wandb.ai", 443), timeout=2).close()
-        except OSError: online = False
-    return wandb.init(project="dts_nb", name=folder.name, config=asdict(cfg), dir=str(folder), mode="online" if online else "offline")
+def wandb_start(cfg:RunConfig, folder:Path):
+    "A W&B run of `cfg` in `<folder>/wandb` (mode: `wandb_mode()`), grouped by sweep (`DTS_NB_SWEEP`); None when disabled."
+    mode = wandb_mode()
+    if mode == "disabled": return None
+    return import_wandb().init(project=os.environ.get("WANDB_PROJECT") or "dts_nb", name=folder.name, config=asdict(cfg),
+                               dir=str(folder), mode=mode, group=os.environ.get("DTS_NB_SWEEP") or None, job_type=cfg.method)

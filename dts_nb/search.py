@@ -15,9 +15,9 @@ from .backends import Backend
 from .engine import Engine, Node
 
 # %% auto #0
-__all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'SearchContext', 'register_method', 'method_params',
-           'tree_stats', 'run_search', 'greedy', 'sample', 'best_of_n', 'beam', 'enumerate_sequences',
-           'generate_greedy_reference']
+__all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext', 'register_method',
+           'method_params', 'tree_stats', 'run_search', 'greedy', 'sample', 'check_budget', 'best_of_n', 'beam',
+           'enumerate_sequences', 'check_method', 'generate_greedy_reference']
 
 # %% ../nbs/03_search.ipynb #25e85bc6
 @dataclass
@@ -70,6 +70,19 @@ class AnswerStep:
         cue = backend.encode(self.cue)
         return [cue + backend.encode(self.sep + o) for o in self.options]
 
+# %% ../nbs/03_search.ipynb #5e1c0d2a
+def reward_value(r, reward:Callable, text:str, engine:Engine|None=None) -> float:
+    "`r` as a float if it is a finite real number (int, float, NumPy number); else `ConfigError` naming reward and prompt."
+    if is_number(r) and np.isfinite(r): return float(r)
+    name = getattr(reward, "name", None) or getattr(reward, "__name__", None) or type(reward).__name__
+    what = "not finite" if is_number(r) else f"a {type(r).__name__}, not a number"
+    prompt = ""
+    if engine is not None:                             # decoded only now, when it is needed for the message
+        ids = list(engine.prompt_ids)
+        prompt = f" of the prompt ({len(ids)} tokens) {engine.backend.decode(ids[:40])[:80]!r}..."
+    raise ConfigError(f"The reward {name!r} returned {r!r} ({what}) for the completion {text[:80]!r}{prompt}; "
+                      "a reward must return a finite int or float (not a string, bool or None).")
+
 # %% ../nbs/03_search.ipynb #b65382b5
 class SearchContext:
     "What a search method may use: engine, rng, cached rewards, budget, number of samples, stats."
@@ -77,6 +90,8 @@ class SearchContext:
                  answer:AnswerStep|None=None):
         self.engine, self.reward_fn, self.rng, self.budget, self.num_samples = engine, reward, rng, budget, num_samples
         self.answer, self._endings = answer, (answer.endings(engine.backend) if answer is not None else None)
+        # most NFE one answer step costs: the reply's last token + every node of the endings' prefix tree
+        self.answer_nfe_bound = 1 + len({tuple(e[:i]) for e in self._endings for i in range(1, len(e) + 1)}) if answer else 0
         self.stats: dict = {}
         self._rewards: dict[tuple, float] = {}
         self._answers: dict[tuple, tuple] = {}                          # sequence -> (answer, source, final text)
@@ -84,7 +99,7 @@ class SearchContext:
         self._rollouts, self._rollout_nfe = 0, 0
 
     def reward(self, node:Node) -> float:
-        "Reward of the completed sequence at `node` (cached per sequence)."
+        "Reward of the completed sequence at `node` (cached per sequence; it must be a finite real number)."
         key = tuple(node.tokens)
         r = self._rewards.get(key)
         if r is None:
@@ -93,10 +108,9 @@ class SearchContext:
             text = self.engine.backend.decode(ids)
             if self.answer is not None: self._answers[key] = self._answer(node, text); text = self._answers[key][2]
             t0 = time.perf_counter()
-            r = float(self.reward_fn(text, ids))
+            r = self.reward_fn(text, ids)
             self.reward_s += time.perf_counter() - t0; self.reward_calls += 1
-            if not np.isfinite(r): raise ValueError(f"The reward returned {r} for {text[:80]!r}; rewards must be finite.")
-            self._rewards[key] = r
+            r = self._rewards[key] = reward_value(r, self.reward_fn, text, self.engine)
         return r
 
     def _answer(self, node:Node, text:str) -> tuple:
@@ -127,7 +141,7 @@ class SearchContext:
     def rollouts_to_launch(self, batch_size:int) -> int:
         "`batch_size`, or fewer when the budget left covers fewer rollouts (estimated from what rollouts cost so far)."
         if self.budget is None: return batch_size
-        est = self._rollout_nfe/self._rollouts if self._rollouts else self.engine.max_new_tokens
+        est = self._rollout_nfe/self._rollouts if self._rollouts else self.engine.max_new_tokens + self.answer_nfe_bound
         return int(max(1, min(batch_size, np.ceil((self.budget - self.engine.nfe)/max(est, 1.0)))))
 
     def count_rollouts(self, n:int, nfe:int):
@@ -163,10 +177,8 @@ def tree_stats(engine:Engine, ends:Sequence[Node]=()) -> dict:
     return dict(nodes=nodes - 1, unique_sequences=terminals, max_depth=max_depth,
                 mean_branching=children/expanded if expanded else 0.0)
 
-def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:int|None=None, max_new_tokens:int=64,
-               seed:int=0, num_samples:int=1, max_cache_mb:float=4096, share_prefix:bool=True,
-               answer:AnswerStep|None=None, **params) -> SearchResult:
-    "Decode `prompt` with `method` under an NFE `budget`; `reward(text, token_ids) -> float` scores completions."
+def _check_args(method:str, budget, max_new_tokens, num_samples, params:dict) -> dict:
+    "The checks every method shares; returns the parameters `method` accepts."
     check_choice("method", method, sorted(METHODS))
     if budget is not None: check_range("budget", budget, lo=1, integer=True)
     check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
@@ -174,6 +186,13 @@ def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:i
     accepted = method_params(method)
     unknown = sorted(set(params) - set(accepted))
     if unknown: raise ConfigError(f"Unknown parameter(s) {unknown} for method {method!r}. It accepts: {', '.join(accepted) or 'none'}.")
+    return accepted
+
+def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:int|None=None, max_new_tokens:int=64,
+               seed:int=0, num_samples:int=1, max_cache_mb:float=4096, share_prefix:bool=True,
+               answer:AnswerStep|None=None, **params) -> SearchResult:
+    "Decode `prompt` with `method` under an NFE `budget`; `reward(text, token_ids) -> float` scores completions."
+    accepted = _check_args(method, budget, max_new_tokens, num_samples, params)
     t0 = time.perf_counter()
     engine = Engine(backend, prompt, max_new_tokens=max_new_tokens, max_cache_mb=max_cache_mb, share_prefix=share_prefix)
     ctx = SearchContext(engine, reward, make_rng(seed), budget, int(num_samples), answer)
@@ -205,12 +224,19 @@ def sample(ctx:SearchContext, rollout_temperature:float=1.0, top_p:float=0.9) ->
     return ctx.engine.rollout([ctx.engine.root]*ctx.num_samples, ctx.rng, rollout_temperature, top_p)
 
 # %% ../nbs/03_search.ipynb #b999971f
+def check_budget(ctx:SearchContext):
+    "`ConfigError` unless the NFE budget (when there is one) covers one rollout of up to `max_new_tokens` tokens."
+    if ctx.budget is not None and ctx.budget < ctx.engine.max_new_tokens:
+        raise ConfigError(f"budget={ctx.budget} is too small for even one rollout of up to max_new_tokens="
+                          f"{ctx.engine.max_new_tokens} tokens: use budget >= {ctx.engine.max_new_tokens}.")
+
 @register_method
 def best_of_n(ctx:SearchContext, n:int|None=None, batch_size:int=8, rollout_temperature:float=1.0, top_p:float=1.0) -> list[Node]:
     "Sample until the budget (or `n` samples) is spent; return the distinct completions by reward, best first."
     if n is None and ctx.budget is None: n = 8
     if n is not None: check_range("n", n, lo=1, integer=True)
     check_range("batch_size", batch_size, lo=1, integer=True)
+    check_budget(ctx)
     ends = []
     while not ctx.over_budget() and (n is None or len(ends) < n):
         k = ctx.rollouts_to_launch(batch_size if n is None else min(batch_size, n - len(ends)))
@@ -250,6 +276,30 @@ def enumerate_sequences(engine:Engine, node:Node|None=None) -> list[Node]:
     node = node or engine.root
     if node.terminal: return [node]
     return [e for t in range(engine.backend.vocab_size) for e in enumerate_sequences(engine, engine.child(node, t))]
+
+# %% ../nbs/03_search.ipynb #3f7a9c51
+class _ProbeDone(Exception):
+    "The probed method reached its first use of the engine: its parameter checks passed."
+
+class _ProbeEngine:
+    "Stands in for an `Engine` while a method checks its parameters: anything beyond the sizes stops it."
+    def __init__(self, max_new_tokens:int, vocab_size:int):
+        self.max_new_tokens, self.backend, self.eos = max_new_tokens, _ProbeBackend(vocab_size), ()
+    def __getattr__(self, k): raise _ProbeDone(k)
+
+class _ProbeBackend:
+    def __init__(self, vocab_size:int): self.vocab_size = vocab_size
+    def __getattr__(self, k): raise _ProbeDone(k)
+
+def check_method(method:str, *, budget:int|None=None, max_new_tokens:int=64, num_samples:int=1,
+                 vocab_size:int=2**31 - 1, **params) -> dict:
+    "Check `method` and its parameters as `run_search` would, with no model; returns the parameters it accepts."
+    accepted = _check_args(method, budget, max_new_tokens, num_samples, params)
+    probe = _ProbeEngine(int(max_new_tokens), vocab_size)
+    ctx = SearchContext(probe, lambda text, ids: 0.0, make_rng(0), budget, int(num_samples))
+    try: METHODS[method](ctx, **params)
+    except _ProbeDone: pass
+    return accepted
 
 # %% ../nbs/03_search.ipynb #8dcf6980
 def generate_greedy_reference(backend, prompt_ids:Sequence[int], max_new_tokens:int) -> list[int]:

@@ -9,20 +9,22 @@ from __future__ import annotations
 import argparse, ast, importlib, itertools, json, os, shutil, signal, socket, sys, tempfile, threading, time, traceback, uuid, warnings
 import multiprocessing as mp
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed, wait, FIRST_COMPLETED
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from .core import *
 from .search import METHODS, method_params
-from .runner import RunConfig, STAGES, TREE_PARAMS, append_line, config_hash, read_lines, run_dir, run_name
+from .runner import (RunConfig, STAGES, TREE_PARAMS, append_line, check_machine, config_hash, read_lines, run_dir,
+                           run_name, run_reward)
 
 # %% auto #0
 __all__ = ['JSON_PARAMS', 'SWEEP_KEYS', 'EXECUTORS', 'eval_notebook_path', 'parameters_cells', 'notebook_parameters',
            'full_params', 'cell_config', 'papermill_parameters', 'execute_notebook', 'execute_eval', 'load_sweep',
            'normalize_params', 'check_model_name', 'plan_sweep', 'cell_env', 'environ', 'run_cell', 'prepare_caches',
-           'run_local', 'run_ray', 'SweepReport', 'sweep_folder', 'run_figures', 'run_sweep', 'main']
+           'run_local', 'run_ray', 'cell_progress', 'SweepProgress', 'SweepReport', 'sweep_folder', 'run_figures',
+           'run_sweep', 'main']
 
 # %% ../nbs/11_sweep.ipynb #1d9619bb
 def eval_notebook_path(name:str="eval.ipynb") -> Path:
@@ -120,6 +122,7 @@ def execute_eval(params:dict, output=None, kernel:str="python3", notebook=None) 
     notebook = Path(notebook) if notebook else eval_notebook_path()
     p = full_params(params, notebook_parameters(notebook))
     cfg = cell_config(p).validate()
+    check_machine(cfg)                                       # model, device, dtype: before the run folder exists
     folder = run_dir(cfg); folder.mkdir(parents=True, exist_ok=True)
     execute_notebook(notebook, Path(output) if output else folder/"eval.ipynb", papermill_parameters(p), kernel)   # run_eval locks the folder
     conf = folder/"config.json"
@@ -153,7 +156,12 @@ def load_sweep(config) -> dict:
         import yaml
         path = Path(config)
         if not path.is_file(): raise MissingFileError(f"Sweep file {str(path)!r} does not exist (see configs/*.yaml).")
-        c = yaml.safe_load(path.read_text()) or {}
+        try: c = yaml.safe_load(path.read_text())
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            raise ConfigError(f"{path} is not valid YAML{where}: {getattr(e, 'problem', None) or e}.") from None
+        if c is None: raise ConfigError(f"{path} is empty: a sweep file needs at least a grid: (see configs/quick.yaml).")
         if not isinstance(c, dict): raise ConfigError(f"{path}: a sweep file is a mapping (keys: {', '.join(SWEEP_KEYS)}).")
         c.setdefault("name", path.stem)
     else: c = dict(config)
@@ -162,6 +170,9 @@ def load_sweep(config) -> dict:
     c.setdefault("name", "sweep")
     for k in ("base", "grid", "stages", "methods"): c[k] = dict(c.get(k) or {})
     c["ablations"] = list(c.get("ablations") or [])
+    if not c["grid"] and not c["ablations"]:
+        raise ConfigError(f"Sweep {c['name']!r} has an empty grid: and no ablations: nothing to run. "
+                          "Give at least one swept parameter, e.g. grid: {method: [greedy, best_of_n]}.")
     defaults = notebook_parameters(eval_notebook_path())
     _check_params("base", c["base"], defaults, lists=False)
     _check_params("grid", c["grid"], defaults, lists=True)
@@ -251,11 +262,11 @@ def plan_sweep(config) -> list[dict]:
     return cells
 
 # %% ../nbs/11_sweep.ipynb #a7b8ecd0
-def cell_env(workers:int, threads:int) -> dict:
-    "Environment of a sweep cell (None removes a variable)."
+def cell_env(workers:int, threads:int, sweep:str|None=None) -> dict:
+    "Environment of a sweep cell (None removes a variable); `sweep` groups its W&B runs."
     t = str(threads)
     return {"DTS_NB_WORKERS": str(workers), "OMP_NUM_THREADS": t, "MKL_NUM_THREADS": t, "OPENBLAS_NUM_THREADS": t,
-            "TOKENIZERS_PARALLELISM": "false", "IN_TEST": None}
+            "TOKENIZERS_PARALLELISM": "false", "IN_TEST": None, "DTS_NB_SWEEP": sweep}
 
 @contextmanager
 def environ(env:dict):
@@ -304,8 +315,9 @@ def prepare_caches(cells:list[dict], log=print):
     for c in cells:
         cfg = cell_config(c["params"]).validate()
         for key, fn in [(("model", cfg.model), lambda: resolve_model(cfg.model) if cfg.model in MODELS else None),
-                        (("reward", cfg.dataset, cfg.split, cfg.reward),
-                         lambda: build_reward(cfg.reward, load_dataset(cfg.dataset, cfg.split, n=1, seed=cfg.data_seed)[0]))]:
+                        (("reward", cfg.dataset, cfg.split, json.dumps(cfg.data_options, sort_keys=True), cfg.reward),
+                         lambda: run_reward(cfg, load_dataset(cfg.dataset, cfg.split, n=1, seed=cfg.data_seed,
+                                                              **cfg.data_options)[0]))]:
             if key in done: continue
             done.add(key)
             try: fn()
@@ -324,22 +336,26 @@ def _crashed(cell:dict, e:BaseException) -> dict:
     return dict(name=cell["name"], hash=cell["hash"], run_dir=cell["run_dir"], status="failed",
                 error=f"worker crashed: {_error_text(e)}"[:2000], wall_s=None)
 
-def run_local(cells:list[dict], workers:int, env:dict, on_record, kernel:str="python3"):
+def run_local(cells:list[dict], workers:int, env:dict, on_record, kernel:str="python3", on_tick=None, tick_s:float=2.0):
     "Run `cells` on a pool of `workers` fresh (spawned) processes; `on_record(record)` as each finishes."
     fn = _worker_fn()
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
         futures = {pool.submit(fn, c, env, kernel): c for c in cells}
+        pending = set(futures)
         try:
-            for f in as_completed(futures):
-                try: on_record(f.result())
-                except Exception as e: on_record(_crashed(futures[f], e))
+            while pending:
+                done, pending = wait(pending, timeout=tick_s, return_when=FIRST_COMPLETED)
+                for f in done:
+                    try: on_record(f.result())
+                    except Exception as e: on_record(_crashed(futures[f], e))
+                if on_tick is not None: on_tick([futures[f] for f in pending if f.running()])   # cells running now
         except BaseException:                            # Ctrl-C, SIGTERM (see `main`): stop the running cells too
             for proc in list((getattr(pool, "_processes", None) or {}).values()):
                 if proc.is_alive(): proc.terminate()     # their kernels exit with them (ipykernel watches its parent)
             pool.shutdown(wait=False, cancel_futures=True); raise
 
 def run_ray(cells:list[dict], workers:int, env:dict, on_record, kernel:str="python3", address:str|None=None,
-            cpus_per_cell:float=1, gpus_per_cell:float=0):
+            cpus_per_cell:float=1, gpus_per_cell:float=0, on_tick=None, tick_s:float=2.0):
     "Run `cells` as Ray tasks (`ray.init(address)`, or a local instance); `on_record(record)` as each finishes."
     import ray
     started = not ray.is_initialized()
@@ -354,15 +370,43 @@ def run_ray(cells:list[dict], workers:int, env:dict, on_record, kernel:str="pyth
         refs = {task.remote(c, env, kernel, text): c for c in cells}
         pending = list(refs)
         while pending:
-            done, pending = ray.wait(pending, num_returns=1)
+            done, pending = ray.wait(pending, num_returns=1, timeout=tick_s)
             for r in done:
                 try: on_record(ray.get(r))
                 except Exception as e: on_record(_crashed(refs[r], e))
+            if on_tick is not None: on_tick([refs[r] for r in pending])    # queued or running: the ticker shows those with lines
     except BaseException:
         for r in refs: ray.cancel(r, force=True)
         raise
     finally:
         if started: ray.shutdown()
+
+# %% ../nbs/11_sweep.ipynb #0a961f74
+def cell_progress(cell:dict) -> tuple[int, int]:
+    "(prompts finished, prompts planned) of a planned cell's run, counted from the lines of its results.jsonl."
+    p = cell["params"]
+    planned = int(p.get("num_samples") or 1)*int(p.get("epochs") or 1)
+    try: done = (Path(cell["run_dir"])/"results.jsonl").read_bytes().count(b"\n")
+    except OSError: done = 0
+    return min(done, planned), planned
+
+class SweepProgress:
+    "A tqdm bar over a sweep's runs (ETA, failures) that also shows the prompts done by the runs in flight."
+    def __init__(self, total:int, name:str, file=None):
+        from tqdm.auto import tqdm
+        self.bar = tqdm(total=total, desc=f"sweep {name}", unit="run", dynamic_ncols=True, mininterval=1.0, file=file)
+        self.failed = 0
+    def finished(self, rec:dict, msg:str):
+        "A run ended: print its line above the bar, advance, count it if it failed."
+        self.failed += rec.get("status") == "failed"
+        self.bar.write(msg, file=self.bar.fp); self.bar.update(1); self._show([])
+    def tick(self, running:list):
+        "Show the prompts done so far by the cells in flight (those with at least one line, or the only one)."
+        prog = [(c["name"], *cell_progress(c)) for c in running]
+        self._show([f"{name} {d}/{n} prompts" for name, d, n in prog if d or len(prog) == 1])
+    def _show(self, bits):
+        self.bar.set_postfix_str(f"{self.failed} failed" + ("; running " + ", ".join(bits) if bits else ""), refresh=True)
+    def close(self): self.bar.close()
 
 # %% ../nbs/11_sweep.ipynb #11b9a56a
 @dataclass
@@ -416,7 +460,8 @@ def run_figures(out_dir, output:Path, figures_dir=None, kernel:str="python3") ->
     return Path(figures_dir) if figures_dir else project_root(nb)/"figures"
 
 def run_sweep(config, executor:str|None=None, workers:int|None=None, address:str|None=None, dry_run:bool=False,
-              figures:bool|None=None, threads:int|None=None, kernel:str="python3", log=print) -> SweepReport:
+              figures:bool|None=None, threads:int|None=None, kernel:str="python3", log=print,
+              progress:bool=True) -> SweepReport:
     "Run (or resume) every cell of sweep `config` (dict or YAML path); arguments left None come from the config."
     t0 = time.perf_counter()
     c = load_sweep(config)
@@ -448,21 +493,26 @@ def run_sweep(config, executor:str|None=None, workers:int|None=None, address:str
     if at_once > 1 and any(cell["params"]["device"] == "cpu" for _, cell in todo):
         warnings.warn(f"{at_once} cells at once on a {cores}-core CPU with {threads} thread(s) each: they share the machine, "
                       "so wall times are not comparable with single-worker runs (config.json records concurrent_workers).")
-    env = cell_env(at_once, threads)
+    env = cell_env(at_once, threads, str(c["name"]))
     if todo and c.get("prepare", True): prepare_caches([cell for _, cell in todo], log=log)
     bases = {cell["hash"]: base for base, cell in todo}
+    bar = SweepProgress(len(todo), str(c["name"])) if progress and todo else None
     def on_record(rec):
         rec = {**bases[rec["hash"]], **rec}
         append_line(folder/"cells.jsonl", rec); report.records.append(rec)
-        log(f"[{len(report.records)}/{len(cells)}] {rec['status']} {rec['name']}-{rec['hash']} "
-            f"({rec.get('wall_s')} s){': ' + rec['error'] if rec.get('error') else ''}")
-    if todo:
-        if executor == "local": run_local([cell for _, cell in todo], workers, env, on_record, kernel)
-        else:
+        msg = (f"[{len(report.records)}/{len(cells)}] {rec['status']} {rec['name']}-{rec['hash']} "
+               f"({rec.get('wall_s')} s){': ' + rec['error'] if rec.get('error') else ''}")
+        bar.finished(rec, msg) if bar is not None else log(msg)
+    tick = bar.tick if bar is not None else None
+    try:
+        if todo and executor == "local": run_local([cell for _, cell in todo], workers, env, on_record, kernel, on_tick=tick)
+        elif todo:
             gpus = c.get("gpus_per_cell")
             if gpus is None: gpus = 1 if any(str(cell["params"]["device"]).startswith("cuda") for _, cell in todo) else 0
             cpus = cores / workers if cores < workers else threads          # fractional below one core: all `workers` start at once
-            run_ray([cell for _, cell in todo], workers, env, on_record, kernel, address, cpus, gpus)
+            run_ray([cell for _, cell in todo], workers, env, on_record, kernel, address, cpus, gpus, on_tick=tick)
+    finally:
+        if bar is not None: bar.close()
     report.records.sort(key=lambda r: r["cell"])
     if (figures if figures is not None else c.get("figures", False)):
         log("drawing the figures (nbs/figures.ipynb) ...")
