@@ -237,12 +237,17 @@ def best_of_n(ctx:SearchContext, n:int|None=None, batch_size:int=8, rollout_temp
     if n is not None: check_range("n", n, lo=1, integer=True)
     check_range("batch_size", batch_size, lo=1, integer=True)
     check_budget(ctx)
-    ends = []
+    ends, idle = [], 0
     while not ctx.over_budget() and (n is None or len(ends) < n):
         k = ctx.rollouts_to_launch(batch_size if n is None else min(batch_size, n - len(ends)))
         nfe0 = ctx.engine.nfe
-        ends += ctx.engine.rollout([ctx.engine.root]*k, ctx.rng, rollout_temperature, top_p)
+        new = ctx.engine.rollout([ctx.engine.root]*k, ctx.rng, rollout_temperature, top_p)
+        ends += new
         ctx.count_rollouts(k, ctx.engine.nfe - nfe0)
+        for e in new: ctx.reward(e)                  # scored as they come: answer steps are paid before the next batch
+        idle = idle + k if ctx.engine.nfe == nfe0 else 0   # draws in a row that were all known sequences (no NFE)
+        if idle >= 1000:
+            ctx.stats["stopped"] = f"no progress: the last {idle} samples were all known sequences"; break
     ctx.stats.update(rollouts=len(ends), resolved={"n": len(ends)})
     distinct = list({id(e): e for e in ends}.values())          # identical sequences are the same node
     return sorted(distinct, key=lambda e: (-ctx.reward(e), -e.cum_logprob))
@@ -251,8 +256,9 @@ def best_of_n(ctx:SearchContext, n:int|None=None, batch_size:int=8, rollout_temp
 @register_method
 def beam(ctx:SearchContext, beam_width:int|None=None, length_penalty:float=0.0, rerank:bool=True) -> list[Node]:
     "Beam search on cumulative log-probability; the finished beams (best first, by reward if `rerank`)."
-    if beam_width is None:                           # spend the budget: about budget / max_new_tokens beams
-        beam_width = 4 if ctx.budget is None else int(max(1, ctx.budget//ctx.engine.max_new_tokens))
+    if beam_width is None:                           # spend the budget: about budget / (tokens + answer step) beams
+        per_beam = ctx.engine.max_new_tokens + ctx.answer_nfe_bound
+        beam_width = 4 if ctx.budget is None else int(max(1, ctx.budget//per_beam))
     check_range("beam_width", beam_width, lo=1, integer=True)
     eng = ctx.engine
     score = lambda n: n.cum_logprob/(max(n.depth, 1)**length_penalty)

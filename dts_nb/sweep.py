@@ -394,7 +394,10 @@ class SweepProgress:
     "A tqdm bar over a sweep's runs (ETA, failures) that also shows the prompts done by the runs in flight."
     def __init__(self, total:int, name:str, file=None):
         from tqdm.auto import tqdm
-        self.bar = tqdm(total=total, desc=f"sweep {name}", unit="run", dynamic_ncols=True, mininterval=1.0, file=file)
+        out = file if file is not None else sys.stderr
+        self.live = bool(getattr(out, "isatty", lambda: False)()) or "ipykernel" in sys.modules   # a terminal or a notebook
+        self.bar = tqdm(total=total, desc=f"sweep {name}", unit="run", dynamic_ncols=True, file=file,
+                        mininterval=1.0 if self.live else 60.0)       # a log file gets a line a minute, not every tick
         self.failed = 0
     def finished(self, rec:dict, msg:str):
         "A run ended: print its line above the bar, advance, count it if it failed."
@@ -405,7 +408,7 @@ class SweepProgress:
         prog = [(c["name"], *cell_progress(c)) for c in running]
         self._show([f"{name} {d}/{n} prompts" for name, d, n in prog if d or len(prog) == 1])
     def _show(self, bits):
-        self.bar.set_postfix_str(f"{self.failed} failed" + ("; running " + ", ".join(bits) if bits else ""), refresh=True)
+        self.bar.set_postfix_str(f"{self.failed} failed" + ("; running " + ", ".join(bits) if bits else ""), refresh=self.live)
     def close(self): self.bar.close()
 
 # %% ../nbs/11_sweep.ipynb #11b9a56a
