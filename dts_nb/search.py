@@ -264,7 +264,7 @@ def beam(ctx:SearchContext, beam_width:int|None=None, length_penalty:float=0.0, 
     score = lambda n: n.cum_logprob/(max(n.depth, 1)**length_penalty)
     live, done, lanes = [eng.root], [], eng.lanes()
     while live and len(done) < beam_width and not ctx.over_budget():
-        cands = [eng.child(b, t) for b in live for t in eng.topk(b, beam_width)[0]]
+        cands = [eng.child(b, t) for b in live for t, lp in zip(*eng.topk(b, beam_width)) if lp > -np.inf]  # never impossible tokens
         top = sorted(cands, key=lambda n: -score(n))[:beam_width]
         done += [c for c in top if c.terminal]
         live = [c for c in top if not c.terminal]
