@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync test-nbs test-slow bench figures ablations tree-quality clean-venv
+.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench figures ablations tree-quality clean-venv
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -69,6 +69,11 @@ test-slow: setup
 bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
+
+# issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~4 min): outputs/bench/decision_toy.*
+decision-bench: setup
+	mkdir -p outputs/bench
+	$(BIN)/papermill nbs/91_decision_bench.ipynb outputs/bench/91_decision_bench.ipynb -k python3 --cwd nbs
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
