@@ -324,7 +324,6 @@ def _finite(x):
 
 def run_reward(cfg:RunConfig, sample):
     "The run's reward for `sample`; a verifier trains on the run's dataset with its file options (e.g. `root`)."
-    from dts_nb.rewards import check_reward
     takes = {k for name in check_reward(cfg.reward) for k in REWARDS[name].options}
     return build_reward(cfg.reward, sample, **{k: v for k, v in cfg.data_options.items() if k in takes and k in ("root", "download")})
 

@@ -103,8 +103,7 @@ class SearchContext:
         key = tuple(node.tokens)
         r = self._rewards.get(key)
         if r is None:
-            ids = list(key)
-            if ids and ids[-1] in self.engine.eos: ids = ids[:-1]
+            ids = self.reply_ids(node)
             text = self.engine.backend.decode(ids)
             if self.answer is not None: self._answers[key] = self._answer(node, text); text = self._answers[key][2]
             t0 = time.perf_counter()
@@ -124,11 +123,14 @@ class SearchContext:
         self._rollout_nfe += self.engine.nfe - nfe0          # part of what a rollout costs when budgets plan batches
         return best, "answer_step", text + self.answer.cue + self.answer.sep + best
 
+    def reply_ids(self, node:Node) -> list[int]:
+        "The generated tokens of `node` without a final EOS (what rewards and texts see)."
+        ids = node.tokens
+        return ids[:-1] if ids and ids[-1] in self.engine.eos else ids
+
     def completion(self, node:Node) -> Completion:
         "The scored `Completion` of a finished node (with its answer, when there is an answer step)."
-        r = self.reward(node)
-        ids = node.tokens
-        if ids and ids[-1] in self.engine.eos: ids = ids[:-1]
+        r, ids = self.reward(node), self.reply_ids(node)
         answer, source, text = self._answers.get(tuple(node.tokens), (None, None, self.engine.backend.decode(ids)))
         return Completion(text, ids, r, node.cum_logprob, answer, source)
 

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import numpy as np
 from .core import *
 from .engine import Engine, Node
-from .search import SearchContext
+from .search import SearchContext, check_budget
 
 # %% auto #0
 __all__ = ['TreeNode', 'rollout_value', 'children_value', 'sample_child', 'uct_child', 'check_tree_params', 'run_iterations',
@@ -79,9 +79,7 @@ def check_tree_params(ctx:SearchContext, lam:float, rollout_temperature:float, b
     if expansion_k is not None: check_range("expansion_k", expansion_k, lo=1, hi=V, integer=True)
     if C is not None: check_range("C", C, lo=0, lo_open=True)
     if alpha is not None: check_range("alpha", alpha, lo=0, hi=1, lo_open=True)
-    if ctx.budget is not None and ctx.budget < ctx.engine.max_new_tokens:
-        raise ConfigError(f"budget={ctx.budget} is too small for even one rollout of up to max_new_tokens="
-                          f"{ctx.engine.max_new_tokens} tokens: use budget >= {ctx.engine.max_new_tokens}.")
+    check_budget(ctx)
     if num_rollouts is not None: return int(check_range("num_rollouts", num_rollouts, lo=1, integer=True))
     return int(ctx.budget) if ctx.budget is not None else 32
 
