@@ -14,8 +14,8 @@ from .core import *
 from .backends import Backend
 
 # %% auto #0
-__all__ = ['DTYPES', 'TorchSegment', 'TorchBatch', 'check_torch_device', 'TorchBackend', 'tiny_torch_backend',
-           'full_forward_logprobs']
+__all__ = ['DTYPES', 'TorchSegment', 'cache_kwarg', 'cache_of', 'TorchBatch', 'check_torch_device', 'TorchBackend',
+           'tiny_torch_backend', 'full_forward_logprobs']
 
 # %% ../nbs/01b_torch.ipynb #a0d05980
 class TorchSegment:
@@ -26,6 +26,15 @@ class TorchSegment:
     @property
     def nbytes(self) -> int: return self.kv.numel()*self.kv.element_size()
     def __repr__(self): return f"TorchSegment({self.n_tokens} tokens, {self.nbytes/2**20:.2f} MiB)"
+
+def cache_kwarg(model) -> str:
+    "The name the model's forward takes its KV cache under: `cache` (transformers >= 5.2x) or the older `past_key_values`."
+    import inspect
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+def cache_of(out):
+    "The KV cache a forward returned, under either name."
+    return out.cache if getattr(out, "cache", None) is not None else out.past_key_values
 
 def _cache_from(keys:list, values:list, config):
     "A transformers `DynamicCache` holding the given per-layer `[B, H, T, D]` tensors without copying them."
@@ -78,8 +87,8 @@ class TorchBatch:
             pos[r, T-n:] += torch.arange(n)
         attn = torch.cat([self.mask, new_mask.to(dev)], 1)
         out = self.be.model(input_ids=ids.to(dev), attention_mask=attn, position_ids=pos.to(dev),
-                            past_key_values=self.cache, use_cache=True, logits_to_keep=T)
-        self.cache, self.mask = out.past_key_values, attn
+                            use_cache=True, logits_to_keep=T, **{self.be.cache_arg: self.cache})
+        self.cache, self.mask = cache_of(out), attn
         self.pos += torch.tensor(ns, device=dev)
         lp = torch.log_softmax(out.logits.float(), dim=-1).cpu().numpy()
         return [lp[r, T-n:].copy() for r, n in enumerate(ns)]          # own memory: nodes keep only their row
@@ -137,6 +146,7 @@ class TorchBackend(Backend):
         self.max_context = getattr(cfg, "max_position_embeddings", None)
         self.eos_token_ids = _eos_ids(tokenizer, model)
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_token_ids[0]
+        self.cache_arg = cache_kwarg(model)
         self.expect_paris_top1 = bool(self.spec.get("expect_paris_top1", False))
 
     @classmethod
@@ -169,7 +179,7 @@ class TorchBackend(Backend):
         self.check_prompt_length(len(ids))
         x = torch.as_tensor([list(ids)], dtype=torch.long, device=self.model.device)
         out = self.model(input_ids=x, use_cache=True, logits_to_keep=1)
-        kv = torch.stack([torch.stack([l.keys[0], l.values[0]]) for l in out.past_key_values.layers])
+        kv = torch.stack([torch.stack([l.keys[0], l.values[0]]) for l in cache_of(out).layers])
         return TorchSegment(kv), torch.log_softmax(out.logits[0, -1].float(), -1).cpu().numpy()
 
     def open_batch(self, contexts) -> TorchBatch: return TorchBatch(self, contexts)

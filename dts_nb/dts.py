@@ -11,69 +11,45 @@ from .core import *
 from .engine import Node
 from .search import SearchContext, register_method
 from .tree import *
+from .tree_search import *
 
 # %% auto #0
 __all__ = ['dts', 'dts_star']
 
 # %% ../nbs/04b_dts.ipynb #56382e03
-def _dts_backup(point:TreeNode, end:Node, r:float, lam:float, block_size:int, max_backup:bool):
-    "Insert the rollout from `point` as tree nodes (merging repeats) and back its reward up to the root."
-    node = point
-    for s in end.path()[point.depth:]:
-        if s.terminal or (s.depth - point.depth) % block_size == 0: node = node.add_child(s)
-    node.rollouts.append((end, r)); node.N += 1; node.v = r
-    node = node.parent
-    while node is not None:
-        node.rollouts.append((end, r)); node.N += 1
-        vis = node.visited_children()
-        node.v = max(c.v for c in vis) if max_backup else children_value(node, lam, "mult")
-        node = node.parent
-
-def _samples(node:TreeNode) -> int: return sum(c.mult for c in node.children.values())
-
 def _dts(ctx:SearchContext, star:bool, num_rollouts, lam, C, alpha, rollout_temperature, block_size, batch_size,
-         c_uct, max_backup, inference) -> list[Node]:
-    iters = check_tree_params(ctx, lam, rollout_temperature, block_size, batch_size, num_rollouts, C=C, alpha=alpha)
-    check_choice("inference", inference, ("sample", "best"))
-    root = TreeNode(ctx.engine.root)
-    widen = {}                                      # id(node) -> expansions in flight in this batch
-
-    def descend(root):
-        node = root
-        while True:
-            if node.terminal: mark_in_flight(node); return node
-            if _samples(node) + widen.get(id(node), 0) < C*max(node.N + node.virtual, 1)**alpha:
-                widen[id(node)] = widen.get(id(node), 0) + 1
-                mark_in_flight(node); return node
-            vis = node.visited_children()
-            if not vis: return None                 # its only samples are still in flight
-            node = uct_child(vis, c_uct) if star else sample_child(vis, lam, ctx.rng, "mult")
-
-    def backup(point, end, r):
-        widen.clear()
-        _dts_backup(point, end, r, lam, block_size, max_backup)
-
-    done = run_iterations(ctx, root, descend, backup, iters, batch_size, rollout_temperature)
-    ctx.stats.update(search_tree_stats(root, done), resolved={"num_rollouts": iters})
-    ctx.stats["tree"] = root
-    best = inference == "best"
-    def infer():
+         c_uct, max_backup, inference, reward_scale, first_round, widen) -> list[Node]:
+    block_size = check_block_size(block_size, ctx.engine.max_new_tokens)
+    iters = check_tree_params(ctx, lam, rollout_temperature, batch_size, num_rollouts, C=C, alpha=alpha,
+                              c_uct=c_uct if star else None)
+    check_choice("inference", inference, ("best_rollout", "sample", "best"))
+    scale = RewardScale(ctx.reward_fn, reward_scale)
+    widen = ("gain" if inference == "best_rollout" and block_size > 1 else "pw") if widen is None else widen
+    root = block_search(ctx, "max" if max_backup else "soft_mult", "uct" if star else "sample_mult", lam, c_uct, C,
+                        alpha, block_size, batch_size, iters, rollout_temperature, first_round, widen, scale)
+    ctx.stats["resolved"] = {"num_rollouts": len(ctx.start_depths), "block_size": block_size}
+    def infer(best):
         node = root
         while node.visited_children():
             vis = node.visited_children()
-            node = max(vis, key=lambda c: c.v) if best else sample_child(vis, lam, ctx.rng, "mult")
+            node = max(vis, key=lambda c: c.v) if best else sample_child(vis, lam/scale.value, ctx.rng, "mult")
         return pick_rollout(node, lam, None)      # a leaf is one complete sequence
-    return [infer() for _ in range(ctx.num_samples)]
+    rule = "best" if (inference == "best" or (inference == "best_rollout" and star)) else "sample"
+    return tree_outputs(ctx, inference, lambda: infer(rule == "best"), rule)
 
 @register_method
-def dts(ctx:SearchContext, num_rollouts:int|None=None, lam:float=1.0, C:float=2.0, alpha:float=0.7,
-        rollout_temperature:float=1.0, block_size:int=1, batch_size:int=8, inference:str="sample") -> list[Node]:
-    "Diffusion Tree Sampling: outputs sampled from the tree ∝ exp(lam·v) (converging to pi*)."
-    return _dts(ctx, False, num_rollouts, lam, C, alpha, rollout_temperature, block_size, batch_size, 1.0, False, inference)
+def dts(ctx:SearchContext, num_rollouts:int|None=None, lam:float=1.0, C:float=1.0, alpha:float=0.5,
+        rollout_temperature:float=1.0, block_size:int|None=None, batch_size:int=16, inference:str="best_rollout",
+        reward_scale:float|None=None, first_round:int=4, widen:str|None=None) -> list[Node]:
+    "Diffusion Tree Sampling: soft backups; as a sampler (`inference='sample'`) its draws converge to pi*."
+    return _dts(ctx, False, num_rollouts, lam, C, alpha, rollout_temperature, block_size, batch_size, 1.0, False,
+                inference, reward_scale, first_round, widen)
 
 @register_method
-def dts_star(ctx:SearchContext, num_rollouts:int|None=None, lam:float=1.0, C:float=2.0, alpha:float=0.7,
-             rollout_temperature:float=1.0, block_size:int=1, batch_size:int=8, c_uct:float=1.0,
-             max_backup:bool=False, inference:str="best") -> list[Node]:
-    "DTS*: UCT selection and the argmax-value path as output (a search for the reward's maximum)."
-    return _dts(ctx, True, num_rollouts, lam, C, alpha, rollout_temperature, block_size, batch_size, c_uct, max_backup, inference)
+def dts_star(ctx:SearchContext, num_rollouts:int|None=None, lam:float=1.0, C:float=1.0, alpha:float=0.5,
+             rollout_temperature:float=1.0, block_size:int|None=None, batch_size:int=16, c_uct:float=1.0,
+             max_backup:bool=True, inference:str="best_rollout", reward_scale:float|None=None, first_round:int=4,
+             widen:str|None=None) -> list[Node]:
+    "DTS*: UCT selection and (by default) max backups: a search for the reward's maximum."
+    return _dts(ctx, True, num_rollouts, lam, C, alpha, rollout_temperature, block_size, batch_size, c_uct, max_backup,
+                inference, reward_scale, first_round, widen)

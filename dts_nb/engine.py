@@ -8,7 +8,7 @@ Docs: https://dts-nb.github.io/dts_nb/engine.html.md"""
 from __future__ import annotations
 import time
 from collections import OrderedDict
-from typing import Sequence
+from typing import Callable, Sequence
 import numpy as np
 from fastcore.basics import patch
 from .core import *
@@ -329,3 +329,31 @@ def score_endings(self:Engine, node:Node, endings:Sequence[Sequence[int]]) -> np
     eos = sorted(self.eos)
     end = lambda n: float(logsumexp(n.dist[eos])) if eos else 0.0          # a model without EOS: the tokens alone
     return np.array([sum(float(n.parent.dist[n.token]) for n in c) + end(c[-1]) for c in chains])
+
+# %% ../nbs/02_engine.ipynb #85dd5be5
+@patch
+def stream_rollouts(self:Engine, next_start:Callable, finished:Callable, rng:np.random.Generator,
+                    temperature:float=1.0, top_p:float=1.0, width:int=8, refill:int|None=None) -> int:
+    "Sample rollouts with up to `width` rows in flight, refilling freed rows from `next_start`; returns how many ran."
+    check_range("width", width, lo=1, integer=True)
+    refill = max(1, width//4) if refill is None else int(check_range("refill", refill, lo=1, hi=width, integer=True))
+    rows, lanes, started = [], self.lanes(), 0          # rows: [start, current node]
+    def fill():
+        nonlocal started
+        while len(rows) < width:
+            s = next_start([tuple(r) for r in rows])
+            if s is None: return
+            rows.append([s, s]); started += 1
+    fill()
+    while rows:
+        self.evaluate([c for _, c in rows if c.dist is None and not c.terminal])   # a start whose KV was dropped
+        for row in rows:
+            if not row[1].terminal: row[1] = self.child(row[1], sample_token(row[1].dist, rng, temperature, top_p))
+        lanes.compute([c for _, c in rows if not c.terminal])
+        done = [r for r in rows if r[1].terminal]
+        rows[:] = [r for r in rows if not r[1].terminal]
+        for s, e in done: finished(s, e)
+        if not rows or width - len(rows) >= refill: fill()
+    lanes.close()
+    self._enforce_cap()
+    return started

@@ -11,13 +11,14 @@ from .core import *
 from .engine import Node
 from .search import SearchContext, register_method
 from .tree import *
+from .tree_search import *
 
 # %% auto #0
 __all__ = ['infer_soft', 'maxent_ts', 'strip_eos']
 
 # %% ../nbs/04c_maxent_ts.ipynb #e206d09e
 def _backup(leaf:TreeNode, end:Node, r:float, lam:float):
-    "Add one rollout's reward at `leaf` and recompute the soft values (and solved flags) up to the root."
+    "Add one rollout's reward at `leaf` and recompute the soft values (and solved flags) up to the root; `lam` scaled."
     leaf.rollouts.append((end, r)); leaf.N += 1; leaf.W += r
     leaf.v = rollout_value(leaf, lam)
     leaf.solved = leaf.terminal
@@ -36,34 +37,52 @@ def infer_soft(root:TreeNode, lam:float, rng:np.random.Generator, best:bool=Fals
         if not vis: return pick_rollout(node, lam, None if best else rng)
         node = max(vis, key=lambda c: c.v) if best else sample_child(vis, lam, rng, weight)
 
-@register_method
-def maxent_ts(ctx:SearchContext, num_rollouts:int|None=None, expansion_k:int|None=None, expansion_top_p:float=1.0, lam:float=1.0,
-              rollout_temperature:float=1.0, block_size:int=1, batch_size:int=8, use_uct:bool=False, c_uct:float=1.0,
-              inference:str="sample") -> list[Node]:
-    "Maximum-entropy tree search; returns `num_samples` completions drawn by its inference rule."
-    expansion_k = min(8, ctx.engine.backend.vocab_size) if expansion_k is None else expansion_k
-    iters = check_tree_params(ctx, lam, rollout_temperature, block_size, batch_size, num_rollouts, expansion_k=expansion_k)
-    check_range("expansion_top_p", expansion_top_p, lo=0, hi=1, lo_open=True)
-    check_choice("inference", inference, ("sample", "best"))
-    root = TreeNode(ctx.engine.root)
-
+def _token_maxent(ctx, root, expansion_k, expansion_top_p, lam, use_uct, c_uct, scale, iters, batch_size,
+                  rollout_temperature, first_round) -> int:
+    "Token-level MaxEnt-TS: top-k expansion with priors, unvisited children first, soft-Bellman backups."
     def descend(root):
         node = root
         while True:
-            if node.terminal: mark_in_flight(node); return node
-            if not node.expanded:
-                expand(ctx, node, expansion_k, lam, block_size, expansion_top_p, rollout_temperature)
+            if node.terminal: mark_start(node, False); return node
+            if not node.expanded: expand(ctx, node, expansion_k, lam/scale.value, expansion_top_p)
             fresh = [c for c in node.children.values() if c.N == 0 and not c.pending]
-            if fresh: mark_in_flight(fresh[0]); return fresh[0]
+            if fresh: mark_start(fresh[0], False); return fresh[0]
             vis = [c for c in node.visited_children() if not c.solved]
-            if not vis: return None                   # the rest is in flight in this batch, or solved
-            node = uct_child(vis, c_uct) if use_uct else sample_child(vis, lam, ctx.rng, "prior")
+            if not vis: return None                   # the rest is in flight, or solved
+            s = scale.value
+            node = uct_child(vis, c_uct, value=lambda c: c.v/s) if use_uct else sample_child(vis, lam/s, ctx.rng, "prior")
+    def backup(leaf, end, r):
+        changed = scale.see(r)
+        _backup(leaf, end, r, lam/scale.value)
+        if changed: revalue_tree(root, "soft_prior", lam/scale.value)
+    return stream_search(ctx, root, descend, backup, iters, batch_size, rollout_temperature, first_round, widen=False)
 
-    done = run_iterations(ctx, root, descend, lambda leaf, end, r: _backup(leaf, end, r, lam), iters, batch_size,
-                          rollout_temperature)
-    ctx.stats.update(search_tree_stats(root, done), solved=root.solved, resolved={"num_rollouts": iters})
-    ctx.stats["tree"] = root
-    return [infer_soft(root, lam, ctx.rng, best=inference == "best") for _ in range(ctx.num_samples)]
+@register_method
+def maxent_ts(ctx:SearchContext, num_rollouts:int|None=None, expansion_k:int|None=None, expansion_top_p:float=1.0,
+              lam:float=1.0, rollout_temperature:float=1.0, block_size:int|None=None, batch_size:int=16,
+              use_uct:bool=False, c_uct:float=1.0, C:float=1.0, alpha:float=0.5, reward_scale:float|None=None,
+              first_round:int=4, inference:str="best_rollout", widen:str|None=None) -> list[Node]:
+    "Maximum-entropy tree search: block children with model priors, or top-k tokens (exact) at `block_size=1`."
+    block_size = check_block_size(block_size, ctx.engine.max_new_tokens)
+    expansion_k = min(8, ctx.engine.backend.vocab_size) if expansion_k is None else expansion_k
+    iters = check_tree_params(ctx, lam, rollout_temperature, batch_size, num_rollouts, expansion_k=expansion_k, C=C,
+                              alpha=alpha, c_uct=c_uct)
+    check_range("expansion_top_p", expansion_top_p, lo=0, hi=1, lo_open=True)
+    check_choice("inference", inference, ("best_rollout", "sample", "best"))
+    scale = RewardScale(ctx.reward_fn, reward_scale)
+    widen = ("gain" if inference == "best_rollout" and block_size > 1 else "pw") if widen is None else widen
+    if block_size > 1:
+        root = block_search(ctx, "soft_prior", "uct" if use_uct else "sample_prior", lam, c_uct, C, alpha, block_size,
+                            batch_size, iters, rollout_temperature, first_round, widen, scale)
+    else:
+        root = TreeNode(ctx.engine.root)
+        done = _token_maxent(ctx, root, expansion_k, expansion_top_p, lam, use_uct, c_uct, scale, iters, batch_size,
+                             rollout_temperature, first_round)
+        ctx.stats.update(block_tree_stats(root, done, scale, 1), solved=root.solved)
+        ctx.stats["tree"] = root
+    ctx.stats["resolved"] = {"num_rollouts": len(ctx.start_depths), "expansion_k": expansion_k, "block_size": block_size}
+    rule = "best" if inference == "best" else "sample"
+    return tree_outputs(ctx, inference, lambda: infer_soft(root, lam/scale.value, ctx.rng, best=rule == "best"), rule)
 
 # %% ../nbs/04c_maxent_ts.ipynb #495dc288
 def strip_eos(tokens, eos) -> tuple:

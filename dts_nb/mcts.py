@@ -11,6 +11,7 @@ from .core import *
 from .engine import Node
 from .search import SearchContext, register_method
 from .tree import *
+from .tree_search import *
 
 # %% auto #0
 __all__ = ['mcts']
@@ -20,37 +21,56 @@ def _mean_backup(leaf:TreeNode, end:Node, r:float):
     node = leaf
     while node is not None:
         node.rollouts.append((end, r)); node.N += 1; node.W += r; node.v = node.W/node.N
+        node.rmin, node.rmax = min(node.rmin, r), max(node.rmax, r)
         node = node.parent
 
-@register_method
-def mcts(ctx:SearchContext, num_rollouts:int|None=None, expansion_k:int|None=None, c_uct:float=1.0, use_uct:bool=True,
-         c_puct:float=1.0, rollout_temperature:float=1.0, block_size:int=1, batch_size:int=8) -> list[Node]:
-    "Monte-Carlo tree search with mean backups (the baseline)."
-    expansion_k = min(8, ctx.engine.backend.vocab_size) if expansion_k is None else expansion_k
-    iters = check_tree_params(ctx, 1.0, rollout_temperature, block_size, batch_size, num_rollouts, expansion_k=expansion_k)
-    check_range("c_uct", c_uct, lo=0); check_range("c_puct", c_puct, lo=0)
-    root = TreeNode(ctx.engine.root)
-
+def _token_mcts(ctx, root, expansion_k, c_uct, use_uct, c_puct, scale, iters, batch_size, rollout_temperature, first_round):
+    "Token-level MCTS: top-k expansion, unvisited children first, then UCT / PUCT on mean rewards / scale."
     def puct(children):
         n_parent = sum(c.N + c.virtual for c in children)
-        return max(children, key=lambda c: (c.W/c.N if c.N else 0.0) + c_puct*c.prior*np.sqrt(n_parent)/(1 + c.N + c.virtual))
-
+        return max(children, key=lambda c: c.W/c.N/scale.value + c_puct*c.prior*np.sqrt(n_parent)/(1 + c.N + c.virtual))
     def descend(root):
         node = root
         while True:
-            if node.terminal: mark_in_flight(node); return node
-            if not node.expanded: expand(ctx, node, expansion_k, None, block_size, 1.0, rollout_temperature)
+            if node.terminal: mark_start(node, False); return node
+            if not node.expanded: expand(ctx, node, expansion_k, None)
             fresh = [c for c in node.children.values() if c.N == 0 and not c.pending]
-            if fresh: mark_in_flight(fresh[0]); return fresh[0]
+            if fresh: mark_start(fresh[0], False); return fresh[0]
             vis = node.visited_children()
             if not vis: return None
-            node = uct_child(vis, c_uct, value=lambda c: c.W/c.N) if use_uct else puct(vis)
+            node = uct_child(vis, c_uct, value=lambda c: c.W/c.N/scale.value) if use_uct else puct(vis)
+    def backup(leaf, end, r): scale.see(r); _mean_backup(leaf, end, r)
+    return stream_search(ctx, root, descend, backup, iters, batch_size, rollout_temperature, first_round, widen=False)
 
-    done = run_iterations(ctx, root, descend, _mean_backup, iters, batch_size, rollout_temperature)
-    ctx.stats.update(search_tree_stats(root, done), resolved={"num_rollouts": iters, "expansion_k": expansion_k})
-    ctx.stats["tree"] = root
-    node = root
-    while node.visited_children(): node = max(node.visited_children(), key=lambda c: (c.N, c.W/c.N))
-    first = pick_rollout(node, 1.0, None)
-    rest = sorted({id(e): (e, r) for e, r in root.rollouts if e is not first}.values(), key=lambda er: -er[1])
-    return [first] + [e for e, _ in rest][:ctx.num_samples - 1]
+@register_method
+def mcts(ctx:SearchContext, num_rollouts:int|None=None, expansion_k:int|None=None, c_uct:float=1.0, use_uct:bool=True,
+         c_puct:float=1.0, rollout_temperature:float=1.0, block_size:int|None=None, batch_size:int=16, C:float=1.0,
+         alpha:float=0.5, reward_scale:float|None=None, first_round:int=4, inference:str="best_rollout",
+         widen:str|None=None) -> list[Node]:
+    "Monte-Carlo tree search with mean backups (the baseline): block children from rollouts, or top-k tokens at block_size=1."
+    block_size = check_block_size(block_size, ctx.engine.max_new_tokens)
+    expansion_k = min(8, ctx.engine.backend.vocab_size) if expansion_k is None else expansion_k
+    iters = check_tree_params(ctx, 1.0, rollout_temperature, batch_size, num_rollouts, expansion_k=expansion_k, C=C,
+                              alpha=alpha, c_uct=c_uct)
+    check_range("c_puct", c_puct, lo=0, lo_open=True)
+    check_choice("inference", inference, ("best_rollout", "most_visited"))
+    scale = RewardScale(ctx.reward_fn, reward_scale)
+    widen = ("gain" if inference == "best_rollout" and block_size > 1 else "pw") if widen is None else widen
+    if block_size > 1:
+        root = block_search(ctx, "mean", "uct_mean", 1.0, c_uct, C, alpha, block_size, batch_size, iters,
+                            rollout_temperature, first_round, widen, scale)
+    else:
+        root = TreeNode(ctx.engine.root)
+        done = _token_mcts(ctx, root, expansion_k, c_uct, use_uct, c_puct, scale, iters, batch_size, rollout_temperature,
+                           first_round)
+        ctx.stats.update(block_tree_stats(root, done, scale, 1))
+        ctx.stats["tree"] = root
+    ctx.stats["resolved"] = {"num_rollouts": len(ctx.start_depths), "expansion_k": expansion_k, "block_size": block_size}
+    def most_visited():
+        node = root
+        while node.visited_children(): node = max(node.visited_children(), key=lambda c: (c.N, c.W/c.N))
+        return pick_rollout(node, 1.0, None)
+    if inference == "most_visited":                 # then the best other rollouts, as before
+        first = most_visited(); ctx.stats["output_rule"] = "most_visited"
+        return [first] + [e for e in ctx.best_ends(ctx.num_samples + 1) if e is not first][:ctx.num_samples - 1]
+    return tree_outputs(ctx, inference, most_visited, "most_visited")

@@ -18,12 +18,12 @@ _all_ = ["METRIC_BOUNDS", "metric_bounds", "t_interval", "bootstrap_ci", "macro_
 
 # %% auto #0
 __all__ = ['HAR_LABELS', 'TREE_METHODS', 'SETTING_FIELDS', 'ABLATION_FIELDS', 'CELL', 'NO_BUDGET', 'har_macro_f1',
-           'har_strict_macro_f1', 'METHOD_ORDER', 'TIDY_COLS', 'TASK_COLS', 'PAIRED_COLS', 'write_run', 'example_tree',
-           'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat', 'MacroF1', 'per_prompt',
-           'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select', 'setting_suffixes',
-           'method_rank', 'summary_columns', 'summary_frame', 'tidy_results', 'paired_table', 'summary_table',
-           'write_summary', 'METRIC_BOUNDS', 'metric_bounds', 't_interval', 'bootstrap_ci', 'macro_f1', 'f1_parts',
-           'f1_value']
+           'har_strict_macro_f1', 'METHOD_ORDER', 'TIDY_COLS', 'TASK_COLS', 'PAIRED_COLS', 'SHAPE_STATS', 'write_run',
+           'example_tree', 'example_config', 'make_example_runs', 'load_runs', 'load_bench', 'SumStat', 'MacroF1',
+           'per_prompt', 'sorted_groups', 'aggregate_runs', 'ablation_groups', 'NoDataError', 'select',
+           'setting_suffixes', 'method_rank', 'summary_columns', 'summary_frame', 'tidy_results', 'paired_table',
+           'shape_table', 'shape_md', 'summary_table', 'write_summary', 'METRIC_BOUNDS', 'metric_bounds', 't_interval',
+           'bootstrap_ci', 'macro_f1', 'f1_parts', 'f1_value']
 
 # %% ../nbs/10_plots.ipynb #9a179d02
 HAR_LABELS = ("badminton", "running", "standing", "walking")
@@ -486,6 +486,31 @@ def paired_table(runs:pd.DataFrame, lines:pd.DataFrame, reference:str="best_of_n
         out += sorted(rows, key=lambda r: (method_rank(r["method"]), r["budget"], r["metric"]))
     return pd.DataFrame(out, columns=PAIRED_COLS)
 
+# %% ../nbs/10_plots.ipynb #328f9cc6
+SHAPE_STATS = {"stats.nfe_per_rollout": "NFE/rollout", "stats.mean_branch_depth": "branch depth (tokens)",
+               "stats.root_start_share": "share from root", "stats.rollouts": "rollouts"}
+
+def shape_table(lines:pd.DataFrame, runs:pd.DataFrame) -> pd.DataFrame:
+    "Mean search-shape statistics per method and budget (main variants, completed prompts)."
+    cols = [c for c in SHAPE_STATS if c in lines]
+    if not cols or not len(lines): return pd.DataFrame(columns=["method", "budget", *SHAPE_STATS.values()])
+    R = runs[runs["main"].astype(bool)][["run", "method", "budget"]]
+    t = lines[~lines["failed"].astype(bool)].merge(R, on="run")
+    t = t.dropna(subset=[cols[0]])
+    if not len(t): return pd.DataFrame(columns=["method", "budget", *SHAPE_STATS.values()])
+    g = t.groupby(["method", "budget"], sort=False)[cols].mean().reset_index().rename(columns=SHAPE_STATS)
+    return g.assign(_r=g["method"].map(method_rank)).sort_values(["_r", "budget"]).drop(columns="_r").reset_index(drop=True)
+
+def shape_md(table:pd.DataFrame) -> list[str]:
+    "The shape table as markdown lines (nothing when no method ran rollouts)."
+    if not len(table): return []
+    cols = [c for c in table.columns if c not in ("method", "budget")]
+    out = ["", "Where the searches branched (means over prompts):", "", "| method | budget | " + " | ".join(cols) + " |",
+           "|" + "---|"*(len(cols) + 2)]
+    for _, r in table.iterrows():
+        out.append(f"| {r.method} | {r.budget:.0f} | " + " | ".join(_fmt(r[c]) for c in cols) + " |")
+    return out + [""]
+
 # %% ../nbs/10_plots.ipynb #fe3bb932
 def _paired_md(P:pd.DataFrame) -> list[str]:
     "Markdown lines of one setting's `paired_table`."
@@ -522,6 +547,7 @@ def summary_table(runs:pd.DataFrame, lines:pd.DataFrame, frame=None, paired=None
                        + " | ".join(_fmt_ci(r[f"{k}_mean"], r[f"{k}_lo"], r[f"{k}_hi"]) for _, k, _ in cols)
                        + f" | {r.n_prompts} | {seeds} | {r.n_failed} |")
         out += [""] + _paired_md(paired[paired["setting"] == setting])
+        out += shape_md(shape_table(lines[lines["run"].isin(runs.loc[runs["setting"] == setting, "run"])], runs))
     return "\n".join(out)
 
 # %% ../nbs/10_plots.ipynb #615d8d32

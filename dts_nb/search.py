@@ -16,8 +16,8 @@ from .engine import Engine, Node
 
 # %% auto #0
 __all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext', 'register_method',
-           'method_params', 'tree_stats', 'run_search', 'greedy', 'sample', 'check_budget', 'best_of_n', 'beam',
-           'enumerate_sequences', 'check_method', 'generate_greedy_reference']
+           'method_params', 'tree_stats', 'rollout_stats', 'run_search', 'greedy', 'sample', 'check_budget',
+           'best_of_n', 'beam', 'enumerate_sequences', 'check_method', 'generate_greedy_reference']
 
 # %% ../nbs/03_search.ipynb #25e85bc6
 @dataclass
@@ -95,6 +95,9 @@ class SearchContext:
         self.stats: dict = {}
         self._rewards: dict[tuple, float] = {}
         self._answers: dict[tuple, tuple] = {}                          # sequence -> (answer, source, final text)
+        self._ends: dict[tuple, Node] = {}                              # sequence -> its end node (every one scored)
+        self.start_depths: list[int] = []                               # where each finished rollout started (tokens)
+        self._end_depths = 0
         self.reward_calls, self.reward_s = 0, 0.0
         self._rollouts, self._rollout_nfe = 0, 0
 
@@ -110,7 +113,12 @@ class SearchContext:
             r = self.reward_fn(text, ids)
             self.reward_s += time.perf_counter() - t0; self.reward_calls += 1
             r = self._rewards[key] = reward_value(r, self.reward_fn, text, self.engine)
+            self._ends[key] = node
         return r
+
+    def best_ends(self, k:int) -> list[Node]:
+        "The `k` best distinct completions scored so far (reward, then model log-probability)."
+        return sorted(self._ends.values(), key=lambda e: (-self._rewards[tuple(e.tokens)], -e.cum_logprob))[:k]
 
     def _answer(self, node:Node, text:str) -> tuple:
         "(answer, source, final text) of a reply: its written answer, or the answer step's choice appended."
@@ -140,15 +148,21 @@ class SearchContext:
         "True once the NFE budget is used up (methods then start no new work)."
         return self.budget is not None and self.engine.nfe >= self.budget
 
-    def rollouts_to_launch(self, batch_size:int) -> int:
-        "`batch_size`, or fewer when the budget left covers fewer rollouts (estimated from what rollouts cost so far)."
-        if self.budget is None: return batch_size
-        est = self._rollout_nfe/self._rollouts if self._rollouts else self.engine.max_new_tokens + self.answer_nfe_bound
-        return int(max(1, min(batch_size, np.ceil((self.budget - self.engine.nfe)/max(est, 1.0)))))
+    def tail_cost(self, depth:int) -> float:
+        "Expected NFE of a rollout from `depth`: to the mean end depth seen (`max_new_tokens` before any), + the answer step."
+        done = len(self.start_depths)
+        mean_end = self._end_depths/done if done else self.engine.max_new_tokens
+        answer = self.stats.get("answer_nfe", 0)/done if done else self.answer_nfe_bound
+        return max(1.0, mean_end - depth) + answer
 
-    def count_rollouts(self, n:int, nfe:int):
-        "Record that `n` rollouts (with their expansions) cost `nfe`."
-        self._rollouts += n; self._rollout_nfe += nfe
+    def may_start(self, in_flight:Sequence=()) -> bool:
+        "True while the budget has room for another rollout, counting what the `(start, node)` rows in flight will still cost."
+        if self.budget is None: return True
+        return self.engine.nfe + sum(self.tail_cost(node.depth) for _, node in in_flight) < self.budget
+
+    def rollout_done(self, start:Node, end:Node):
+        "Record a finished rollout: where it started and how deep it ended (for budgets and statistics)."
+        self.start_depths.append(start.depth); self._end_depths += end.depth
 
 METHODS: dict[str, Callable] = {}
 
@@ -179,6 +193,15 @@ def tree_stats(engine:Engine, ends:Sequence[Node]=()) -> dict:
     return dict(nodes=nodes - 1, unique_sequences=terminals, max_depth=max_depth,
                 mean_branching=children/expanded if expanded else 0.0)
 
+def rollout_stats(ctx:SearchContext) -> dict:
+    "The best completion seen, and for methods that ran rollouts: NFE per rollout, mean start depth, share from the root."
+    best = ctx.best_ends(1)[0]
+    out = dict(best_rollout=dict(reward=ctx.reward(best), tokens=len(ctx.reply_ids(best))))
+    d = np.asarray(ctx.start_depths, dtype=float)
+    if d.size: out.update(nfe_per_rollout=ctx.engine.nfe/d.size, mean_branch_depth=float(d.mean()),
+                          root_start_share=float(np.mean(d == 0)))
+    return out
+
 def _check_args(method:str, budget, max_new_tokens, num_samples, params:dict) -> dict:
     "The checks every method shares; returns the parameters `method` accepts."
     check_choice("method", method, sorted(METHODS))
@@ -204,8 +227,8 @@ def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:i
     samples = [ctx.completion(n) for n in ends[:num_samples]]
     wall = time.perf_counter() - t0
     tree = ctx.stats.pop("tree", None)
-    stats = {**tree_stats(engine, ends), **ctx.stats, "engine": engine.stats(), "reward_calls": ctx.reward_calls,
-             "reward_s": ctx.reward_s, "prefill_s": engine.prefill_s}
+    stats = {**tree_stats(engine, ends), **ctx.stats, **rollout_stats(ctx), "engine": engine.stats(),
+             "reward_calls": ctx.reward_calls, "reward_s": ctx.reward_s, "prefill_s": engine.prefill_s}
     first = samples[0]
     return SearchResult(method, {**accepted, **params, "budget": budget, "max_new_tokens": max_new_tokens, "seed": seed,
                                  "num_samples": num_samples, **ctx.stats.pop("resolved", {})},
@@ -239,20 +262,18 @@ def best_of_n(ctx:SearchContext, n:int|None=None, batch_size:int=8, rollout_temp
     if n is not None: check_range("n", n, lo=1, integer=True)
     check_range("batch_size", batch_size, lo=1, integer=True)
     check_budget(ctx)
-    ends, idle = [], 0
-    while not ctx.over_budget() and (n is None or len(ends) < n):
-        k = ctx.rollouts_to_launch(batch_size if n is None else min(batch_size, n - len(ends)))
-        nfe0 = ctx.engine.nfe
-        new = ctx.engine.rollout([ctx.engine.root]*k, ctx.rng, rollout_temperature, top_p)
-        ends += new
-        ctx.count_rollouts(k, ctx.engine.nfe - nfe0)
-        for e in new: ctx.reward(e)                  # scored as they come: answer steps are paid before the next batch
-        idle = idle + k if ctx.engine.nfe == nfe0 else 0   # draws in a row that were all known sequences (no NFE)
-        if idle >= 1000:
-            ctx.stats["stopped"] = f"no progress: the last {idle} samples were all known sequences"; break
-    ctx.stats.update(rollouts=len(ends), resolved={"n": len(ends)})
-    distinct = list({id(e): e for e in ends}.values())          # identical sequences are the same node
-    return sorted(distinct, key=lambda e: (-ctx.reward(e), -e.cum_logprob))
+    ends, eng, idle = [], ctx.engine, dict(count=0, nfe=ctx.engine.nfe)
+    def next_start(in_flight):
+        if idle["count"] >= 1000 or (n is not None and len(ends) + len(in_flight) >= n): return None
+        return eng.root if ctx.may_start(in_flight) else None
+    def finished(start, end):
+        ends.append(end); ctx.reward(end); ctx.rollout_done(start, end)       # scored as they come
+        idle["count"] = idle["count"] + 1 if eng.nfe == idle["nfe"] else 0    # known sequences in a row (no NFE)
+        idle["nfe"] = eng.nfe
+    eng.stream_rollouts(next_start, finished, ctx.rng, rollout_temperature, top_p, width=batch_size)
+    if idle["count"] >= 1000: ctx.stats["stopped"] = f"no progress: the last {idle['count']} samples were all known sequences"
+    ctx.stats.update(rollouts=len(ends), resolved={"n": len(ends)}, output_rule="best_rollout")
+    return ctx.best_ends(ctx.num_samples)
 
 # %% ../nbs/03_search.ipynb #7c51906b
 @register_method

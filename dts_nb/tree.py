@@ -13,22 +13,25 @@ from .engine import Engine, Node
 from .search import SearchContext, check_budget
 
 # %% auto #0
-__all__ = ['TreeNode', 'rollout_value', 'children_value', 'sample_child', 'uct_child', 'check_tree_params', 'run_iterations',
-           'mark_in_flight', 'ancestor_at', 'expand', 'pick_rollout', 'search_tree_stats', 'exact_target',
-           'total_variation', 'empirical', 'tree_to_dict', 'draw_tree']
+__all__ = ['TreeNode', 'rollout_value', 'children_value', 'sample_child', 'uct_child', 'check_tree_params', 'ancestor_at',
+           'expand', 'pick_rollout', 'search_tree_stats', 'exact_target', 'total_variation', 'empirical',
+           'tree_to_dict', 'draw_tree']
 
 # %% ../nbs/04_tree.ipynb #8395468f
 class TreeNode:
     "A node of a search tree over an engine's token tree."
     __slots__ = ("state", "parent", "children", "prior", "mult", "N", "W", "v", "rollouts", "expanded",
-                 "pending", "virtual", "solved", "full_support")
+                 "pending", "virtual", "solved", "full_support", "widening", "starts", "rmin", "rmax", "settled", "gain", "tails")
     def __init__(self, state:Node, parent:TreeNode|None=None, prior:float=1.0):
         self.state, self.parent, self.prior, self.mult = state, parent, float(prior), 1
         self.children: dict[int, TreeNode] = {}     # keyed by id(state), in insertion (prior) order
         self.N, self.W, self.v = 0, 0.0, float("nan")
         self.rollouts: list[tuple[Node, float]] = []
-        self.expanded = self.pending = self.solved = self.full_support = False
-        self.virtual = 0
+        self.expanded = self.pending = self.solved = self.full_support = self.settled = False
+        self.virtual = self.widening = self.starts = 0    # in-flight visits / widenings; rollouts started here
+        self.rmin, self.rmax = np.inf, -np.inf            # range of the rewards of rollouts through this node
+        self.gain = 0.0                                   # expected improvement per NFE of a new tail from here
+        self.tails: list[float] = []                      # rewards of rollouts that sampled everything after this node
     @property
     def terminal(self) -> bool: return self.state.terminal
     @property
@@ -68,47 +71,21 @@ def uct_child(children:Sequence[TreeNode], c_uct:float, value:Callable=lambda c:
     return children[int(np.argmax(score))]
 
 # %% ../nbs/04_tree.ipynb #05020719
-def check_tree_params(ctx:SearchContext, lam:float, rollout_temperature:float, block_size:int, batch_size:int,
-                      num_rollouts:int|None, expansion_k:int|None=None, C:float|None=None, alpha:float|None=None) -> int:
-    "Validate the shared tree-search parameters; return the number of iterations to run."
+def check_tree_params(ctx:SearchContext, lam:float, rollout_temperature:float, batch_size:int, num_rollouts:int|None,
+                      expansion_k:int|None=None, C:float|None=None, alpha:float|None=None,
+                      c_uct:float|None=None) -> int|None:
+    "Validate the shared tree-search parameters; the number of rollouts to run (None: until the budget is spent)."
     check_range("lam", lam, lo=0, lo_open=True)
     check_range("rollout_temperature", rollout_temperature, lo=0, lo_open=True)
-    check_range("block_size", block_size, lo=1, integer=True)
     check_range("batch_size", batch_size, lo=1, integer=True)
     V = ctx.engine.backend.vocab_size
     if expansion_k is not None: check_range("expansion_k", expansion_k, lo=1, hi=V, integer=True)
     if C is not None: check_range("C", C, lo=0, lo_open=True)
     if alpha is not None: check_range("alpha", alpha, lo=0, hi=1, lo_open=True)
+    if c_uct is not None: check_range("c_uct", c_uct, lo=0, lo_open=True)
     check_budget(ctx)
     if num_rollouts is not None: return int(check_range("num_rollouts", num_rollouts, lo=1, integer=True))
-    return int(ctx.budget) if ctx.budget is not None else 32
-
-def run_iterations(ctx:SearchContext, root:TreeNode, descend:Callable, backup:Callable, num_rollouts:int,
-                   batch_size:int, rollout_temperature:float=1.0) -> int:
-    "The batched select → rollout → backup loop; returns the number of rollouts done."
-    done, idle = 0, 0
-    while done < num_rollouts and not ctx.over_budget() and not root.solved:
-        nfe0, leaves = ctx.engine.nfe, []
-        for _ in range(ctx.rollouts_to_launch(min(batch_size, num_rollouts - done))):
-            leaf = descend(root)
-            if leaf is None: break
-            leaves.append(leaf)
-        for n in leaves:                                         # clear in-flight marks
-            for t in n.path(): t.virtual = 0
-            n.pending = False
-        if not leaves: break
-        ends = ctx.engine.rollout([l.state for l in leaves], ctx.rng, temperature=rollout_temperature)
-        for leaf, end in zip(leaves, ends): backup(leaf, end, ctx.reward(end))
-        ctx.count_rollouts(len(leaves), ctx.engine.nfe - nfe0)
-        done += len(leaves)
-        idle = idle + 1 if ctx.engine.nfe == nfe0 else 0
-        if idle >= 1000: break                                   # only free re-visits of known sequences remain
-    return done
-
-def mark_in_flight(node:TreeNode):
-    "Record a descent in progress: the node is pending and its path counts one virtual visit."
-    node.pending = True
-    for t in node.path(): t.virtual += 1
+    return None if ctx.budget is not None else 32
 
 # %% ../nbs/04_tree.ipynb #c9994793
 def ancestor_at(node:Node, depth:int) -> Node:
@@ -116,25 +93,25 @@ def ancestor_at(node:Node, depth:int) -> Node:
     while node.depth > depth: node = node.parent
     return node
 
-def expand(ctx:SearchContext, node:TreeNode, k:int, lam:float|None, block_size:int=1, top_p:float=1.0, temperature:float=1.0):
-    "Create `node`'s children (top-k tokens with renormalised priors, or k sampled blocks); pass down its rollouts (valued softly with `lam`, or by their mean when `lam` is None)."
+def expand(ctx:SearchContext, node:TreeNode, k:int, lam:float|None, top_p:float=1.0):
+    "Create `node`'s top-k token children (priors renormalised); hand down its rollouts (valued softly with `lam`, or by their mean when None)."
     eng = ctx.engine
-    if block_size == 1:
-        ids, lps = eng.topk(node.state, k)
-        keep = lps > -np.inf
-        ids, probs = ids[keep], np.exp(lps[keep])
-        if top_p < 1.0:
-            n = int(np.searchsorted(np.cumsum(probs), top_p*probs.sum())) + 1
-            ids, probs = ids[:n], probs[:n]
-        for t, w in zip(ids, probs/probs.sum()): node.add_child(eng.child(node.state, t), prior=w)
-        node.full_support = len(ids) == int(np.sum(eng.dist(node.state) > -np.inf))
-    else:
-        for e in eng.rollout([node.state]*k, ctx.rng, temperature=temperature, max_steps=block_size): node.add_child(e)
-        for c in node.children.values(): c.prior = c.mult/k
+    ids, lps = eng.topk(node.state, k)
+    keep = lps > -np.inf
+    ids, probs = ids[keep], np.exp(lps[keep])
+    if top_p < 1.0:
+        n = int(np.searchsorted(np.cumsum(probs), top_p*probs.sum())) + 1
+        ids, probs = ids[:n], probs[:n]
+    for t, w in zip(ids, probs): node.add_child(eng.child(node.state, t), prior=w)
+    node.full_support = len(ids) == int(np.sum(eng.dist(node.state) > -np.inf))
     node.expanded = True
-    for end, r in node.rollouts:
-        c = next((c for c in node.children.values() if ancestor_at(end, c.depth) is c.state), None)
-        if c is not None: c.rollouts.append((end, r)); c.N += 1; c.W += r
+    for end, r in node.rollouts:                 # every earlier rollout is credited to the child it went through
+        s = ancestor_at(end, node.depth + 1)
+        c = node.children.get(id(s)) or node.add_child(s, prior=float(np.exp(s.logprob)))
+        c.rollouts.append((end, r)); c.N += 1; c.W += r
+        c.rmin, c.rmax = min(c.rmin, r), max(c.rmax, r)
+    total = sum(c.prior for c in node.children.values())
+    for c in node.children.values(): c.prior /= total
     for c in node.visited_children(): c.v = rollout_value(c, lam) if lam else c.W/c.N
 
 # %% ../nbs/04_tree.ipynb #2c31e5e4
@@ -193,7 +170,7 @@ def tree_to_dict(root:TreeNode, decode:Callable|None=None, highlight:Node|None=N
         i = len(nodes)
         toks = n.state.tokens[n.parent.depth:] if n.parent is not None else []
         nodes.append(dict(parent=parent, depth=n.depth, N=n.N, v=None if np.isnan(n.v) else float(n.v),
-                          text=decode(toks) if decode else " ".join(map(str, toks)),
+                          text=decode(toks) if decode else " ".join(map(str, toks)), starts=n.starts,
                           on_path=bool(id(n.state) in on_path or n.parent is None), terminal=n.terminal))
         queue.extend((c, i) for c in n.children.values())
     return dict(nodes=nodes, truncated=bool(queue))
@@ -213,7 +190,7 @@ def _layout(nodes:list) -> np.ndarray:
     return x
 
 def draw_tree(tree, ax=None, title:str|None=None, cmap:str="viridis"):
-    "Draw a search tree (a `TreeNode` or `tree_to_dict` output): colour = soft value, width = visits, red = returned path."
+    "Draw a search tree (a `TreeNode` or `tree_to_dict` output): colour = value, width = visits, red = returned path, ▲ = branch starts."
     import matplotlib.pyplot as plt
     from matplotlib.collections import LineCollection
     d = tree if isinstance(tree, dict) else tree_to_dict(tree)
@@ -232,7 +209,13 @@ def draw_tree(tree, ax=None, title:str|None=None, cmap:str="viridis"):
     vals = np.array([np.nan if n["v"] is None else n["v"] for n in nodes])
     sc = ax.scatter(x, y, c=np.where(np.isnan(vals), np.nanmin(vals) if np.isfinite(vals).any() else 0, vals),
                     s=12, cmap=cmap, zorder=2, edgecolors="none")
-    ax.figure.colorbar(sc, ax=ax, label="soft value v")
+    ax.figure.colorbar(sc, ax=ax, label="value v")
+    starts = np.array([n.get("starts", 0) for n in nodes], dtype=float)
+    if starts.any():                                  # where rollouts started: the root, or a branch along earlier ones
+        k = starts > 0
+        ax.scatter(x[k], y[k], s=12 + 60*starts[k]/starts.max(), marker="^", facecolors="none", edgecolors="darkorange",
+                   linewidths=1, zorder=3, label="rollouts started here (size: how many)")
+        ax.legend(loc="lower left", fontsize=7, frameon=False)
     from matplotlib.ticker import FuncFormatter, MaxNLocator
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(round(-v))}"))

@@ -1,0 +1,110 @@
+"""Issue 9's decision benchmark on the real default model: best reward seen against NFE, per method and rollout temperature.
+
+Each (prompt, seed, method, rollout_temperature) is searched once at the largest budget; the best reward seen is
+recorded after every scored rollout together with the NFE spent so far, so one run gives the whole curve (best-of-N's
+curve is exactly what a smaller budget would have produced; a tree method's differs only in its last rollouts, because
+nothing but the stopping rule reads the budget). Prints the mean best reward at each budget and the NFE at which each
+method reaches best_of_n's mean best reward at the reference budget (95 % bootstrap interval over prompt x seed);
+writes outputs/bench/decision_real_<stage>.json and .png.
+
+    python nbs/scripts/decision_real.py --stage har --prompts 8 --seeds 2 --budget 1536
+"""
+import argparse, json, time
+from pathlib import Path
+import numpy as np, pandas as pd
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--stage", default="har", choices=["har", "captioning"])
+    ap.add_argument("--prompts", type=int, default=16)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--budget", type=int, default=2048, help="largest budget (NFE); the curve covers every budget below it")
+    ap.add_argument("--reference", type=int, default=1024, help="best_of_n's budget whose mean best reward is the target")
+    ap.add_argument("--methods", default="best_of_n,mcts,dts,dts_star,maxent_ts")
+    ap.add_argument("--temperatures", default="1.0,0.7", help="rollout_temperature values")
+    ap.add_argument("--max-new-tokens", type=int, default=48)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    from dts_nb.core import outputs_dir, atomic_write
+    from dts_nb.backends import load_backend
+    from dts_nb.data import load_dataset, dataset_labels
+    from dts_nb.prompts import build_prompt, token_counter
+    from dts_nb.har_rewards import answer_label
+    from dts_nb.runner import RunConfig, run_reward
+    import dts_nb.search as S
+    import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
+
+    cfg = RunConfig(stage=a.stage).resolved()
+    be = load_backend(cfg.model)
+    samples = load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)
+    labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
+    trace = []
+    orig = S.SearchContext.reward
+    def traced(self, node):                                  # best reward seen vs NFE spent, after every new score
+        key, fresh = tuple(node.tokens), tuple(node.tokens) not in self._rewards
+        r = orig(self, node)
+        if fresh: trace.append((self.engine.nfe, r))
+        return r
+    S.SearchContext.reward = traced
+    methods, temps = a.methods.split(","), [float(t) for t in a.temperatures.split(",")]
+    grid = np.unique(np.r_[np.geomspace(128, a.budget, 9).round(), a.reference]).astype(int)
+    rows, t0 = [], time.time()
+    for i, sample in enumerate(samples):
+        prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
+        ids = be.encode_prompt(prompt.messages)
+        reward = run_reward(cfg, sample)
+        answer = S.AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
+        for seed in range(a.seeds):
+            for m in methods:
+                for temp in temps:
+                    trace.clear()
+                    res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=1000*i + seed,
+                                       answer=answer, rollout_temperature=temp)
+                    nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
+                    for b in grid:
+                        k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
+                        rows.append(dict(prompt=sample.id, seed=seed, method=m, temperature=temp, budget=int(b),
+                                         best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
+                                         branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
+                                         nfe_per_rollout=res.stats.get("nfe_per_rollout")))
+                    print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{len(samples)} seed {seed} {m} T={temp}: best {rs[-1]:.4g}, "
+                          f"NFE {res.nfe}, branch depth {res.stats.get('mean_branch_depth', 0):.1f}", flush=True)
+    R = pd.DataFrame(rows)
+    curve = R.groupby(["method", "temperature", "budget"])["best"].mean().unstack("budget")
+    print("\nmean best reward seen, by NFE budget:\n", curve.round(4).to_string())
+    units = R[["prompt", "seed"]].drop_duplicates().to_numpy()
+    rng, out = np.random.default_rng(0), []
+    def crossing(C, target):
+        x, y = np.log(np.array(C.index, float)), np.maximum.accumulate(C.to_numpy())
+        if y[0] >= target: return float(np.exp(x[0]))
+        j = np.flatnonzero(y >= target)
+        if not len(j): return np.inf
+        j = j[0]; f = (target - y[j - 1])/(y[j] - y[j - 1]); return float(np.exp(x[j - 1] + f*(x[j] - x[j - 1])))
+    piv = R.pivot_table(index=["prompt", "seed"], columns=["method", "temperature", "budget"], values="best")
+    boots = [np.arange(len(piv))] + [rng.integers(0, len(piv), len(piv)) for _ in range(1000)]
+    ratios = []
+    for sel in boots:
+        mean = piv.iloc[sel].mean()
+        target = mean[("best_of_n", temps[0], a.reference)]
+        ref = crossing(mean[("best_of_n", temps[0])], target)
+        ratios.append({(m, t): crossing(mean[(m, t)], target)/ref for m in methods for t in temps})
+    for (m, t) in ratios[0]:
+        v = np.array([r[(m, t)] for r in ratios[1:]])
+        lo, hi = np.percentile(v, [2.5, 97.5], method="nearest")
+        out.append(dict(method=m, temperature=t, ratio_vs_best_of_n=round(ratios[0][(m, t)], 2), lo=round(lo, 2), hi=round(hi, 2)))
+    reach = pd.DataFrame(out)
+    shape = R[R.budget == grid.max()].groupby(["method", "temperature"])[["nfe_per_rollout", "branch_depth", "root_share"]].mean().round(2)
+    print(f"\nNFE to reach best_of_n@{a.reference} (T={temps[0]}) mean best reward, as a ratio of best_of_n's own (95 % bootstrap "
+          f"over {len(piv)} prompt x seed units; inf = not reached by {a.budget}):\n", reach.to_string(index=False))
+    print("\nsearch shape at the largest budget:\n", shape.to_string())
+    out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write(out_dir/f"decision_real_{a.stage}.json", json.dumps(dict(args=vars(a), model=cfg.model, dataset=cfg.dataset,
+                 reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
+                 reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), runs=len(R)//len(grid)), indent=1, default=str))
+    import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (m, t), c in curve.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
+    ax.set(xscale="log", xlabel="NFE", ylabel="mean best reward seen", title=f"{a.stage}: {len(samples)} prompts x {a.seeds} seeds")
+    ax.legend(fontsize=7, ncol=2); fig.tight_layout(); fig.savefig(out_dir/f"decision_real_{a.stage}.png", dpi=120)
+
+if __name__ == "__main__": main()
