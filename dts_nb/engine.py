@@ -352,6 +352,7 @@ def stream_rollouts(self:Engine, next_start:Callable, finished:Callable, rng:np.
         lanes.compute([c for _, c in rows if not c.terminal])
         done = [r for r in rows if r[1].terminal]
         rows[:] = [r for r in rows if not r[1].terminal]
+        if done: lanes.flush()                          # store the ended rows' KV: `finished` may score from it
         for s, e in done: finished(s, e)
         if not rows or width - len(rows) >= refill: fill()
     lanes.close()

@@ -131,8 +131,13 @@ def descend(root:TreeNode, select:Callable, C:float, alpha:float) -> TreeNode:
 
 def descend_gain(root:TreeNode, select:Callable) -> TreeNode:
     "Expected improvement per NFE: widen here unless a child's subtree offers more; `select` picks among those that do."
-    here = lambda n: n.gain/(1 + n.widening)        # rollouts in flight at a node share its gain
-    best = {}
+    best, flying = {}, defaultdict(int)             # in-flight tails per depth: what they will teach is not known yet
+    def count(n):
+        flying[n.depth] += n.widening
+        for c in n.children.values():
+            if not c.terminal: count(c)
+    count(root)
+    here = lambda n: n.gain/(1 + flying[n.depth])   # so a batch spreads its tails over depths, not over siblings
     def subtree(n):
         best[id(n)] = max([here(n)] + [subtree(c) for c in n.children.values() if not c.terminal])
         return best[id(n)]
@@ -186,7 +191,8 @@ def stream_search(ctx:SearchContext, root:TreeNode, descend_fn:Callable, backup_
     def next_start(in_flight):
         if root.solved or state["idle"] >= 1000: return None
         if num_rollouts is not None and state["launched"] >= num_rollouts: return None
-        if root.N == 0 and state["launched"] >= first_round: return None        # wait for the first rewards
+        if len(in_flight) >= max(first_round, 2*state["done"]): return None     # slow start: no more rollouts in flight
+        #                                                                        than twice those already scored
         if not ctx.may_start(in_flight): return None
         node = descend_fn(root)
         if node is None: return None
