@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench figures ablations tree-quality clean-venv
+.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -70,10 +70,16 @@ bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
 
-# issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~4 min): outputs/bench/decision_toy.*
+# issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~9 min): outputs/bench/decision_toy.*
 decision-bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/91_decision_bench.ipynb outputs/bench/91_decision_bench.ipynb -k python3 --cwd nbs
+
+# its real-model part at full size (16 prompts x 3 seeds x 5 methods x 2 rollout temperatures up to 2,048 NFE, both
+# stages: many hours on this CPU, meant for a GPU): outputs/bench/decision_real_<stage>.*
+decision-real: setup
+	$(BIN)/python nbs/scripts/decision_real.py --stage har
+	$(BIN)/python nbs/scripts/decision_real.py --stage captioning
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
