@@ -99,7 +99,6 @@ class SearchContext:
         self.start_depths: list[int] = []                               # where each finished rollout started (tokens)
         self._end_depths = 0
         self.reward_calls, self.reward_s = 0, 0.0
-        self._rollouts, self._rollout_nfe = 0, 0
 
     def reward(self, node:Node) -> float:
         "Reward of the completed sequence at `node` (cached per sequence; it must be a finite real number)."
@@ -128,7 +127,6 @@ class SearchContext:
         best = self.answer.options[int(np.argmax(self.engine.score_endings(node, self._endings)))]
         self.stats["answer_steps"] = self.stats.get("answer_steps", 0) + 1
         self.stats["answer_nfe"] = self.stats.get("answer_nfe", 0) + self.engine.nfe - nfe0
-        self._rollout_nfe += self.engine.nfe - nfe0          # part of what a rollout costs when budgets plan batches
         return best, "answer_step", text + self.answer.cue + self.answer.sep + best
 
     def reply_ids(self, node:Node) -> list[int]:
