@@ -19,13 +19,11 @@ __all__ = ['infer_soft', 'maxent_ts', 'strip_eos']
 # %% ../nbs/04c_maxent_ts.ipynb #e206d09e
 def _backup(leaf:TreeNode, end:Node, r:float, lam:float):
     "Add one rollout's reward at `leaf` and recompute the soft values (and solved flags) up to the root; `lam` scaled."
-    leaf.rollouts.append((end, r)); leaf.N += 1; leaf.W += r
-    leaf.v = rollout_value(leaf, lam)
+    count_rollout(leaf, end, r)
+    backup_path(leaf, "soft_prior", lam)
     leaf.solved = leaf.terminal
     node = leaf.parent
     while node is not None:
-        node.rollouts.append((end, r)); node.N += 1; node.W += r
-        node.v = children_value(node, lam, "prior")
         node.solved = node.expanded and all(c.solved for c in node.children.values())
         node = node.parent
 

@@ -18,11 +18,8 @@ __all__ = ['mcts']
 
 # %% ../nbs/04a_mcts.ipynb #fdf0aa21
 def _mean_backup(leaf:TreeNode, end:Node, r:float):
-    node = leaf
-    while node is not None:
-        node.rollouts.append((end, r)); node.N += 1; node.W += r; node.v = node.W/node.N
-        node.rmin, node.rmax = min(node.rmin, r), max(node.rmax, r)
-        node = node.parent
+    count_rollout(leaf, end, r)
+    backup_path(leaf, "mean", 1.0)
 
 def _token_mcts(ctx, root, expansion_k, c_uct, use_uct, c_puct, scale, iters, batch_size, rollout_temperature, first_round):
     "Token-level MCTS: top-k expansion, unvisited children first, then UCT / PUCT on mean rewards / scale."

@@ -17,7 +17,7 @@ from .tree import *
 
 # %% auto #0
 __all__ = ['BACKUPS', 'SELECTS', 'default_block_size', 'check_block_size', 'RewardScale', 'node_value', 'backup_path',
-           'revalue_tree', 'add_rollout', 'mark_start', 'unmark_start', 'descend', 'descend_gain',
+           'revalue_tree', 'add_rollout', 'count_rollout', 'mark_start', 'unmark_start', 'descend', 'descend_gain',
            'expected_improvement', 'tail_gains', 'stream_search', 'tree_outputs', 'block_tree_stats', 'block_search']
 
 # %% ../nbs/04_tree_search.ipynb #b263380d
@@ -92,13 +92,17 @@ def add_rollout(start:TreeNode, end:Node, r:float, block_size:int) -> TreeNode:
         if s.terminal or s.depth % block_size == 0:
             node = node.add_child(s, prior=float(np.exp(s.cum_logprob - node.state.cum_logprob)))
             node.tails.append(r)                         # everything after it was sampled by this rollout
-    leaf = node
+    count_rollout(node, end, r)
+    return node
+
+def count_rollout(leaf:TreeNode, end:Node, r:float):
+    "Count rollout `end` with reward `r` on every node from `leaf` up to the root (visits, sum, range, settled)."
+    node = leaf
     while node is not None:
         node.rollouts.append((end, r)); node.N += 1; node.W += r
         node.rmin, node.rmax = min(node.rmin, r), max(node.rmax, r)
         node.settled = node.parent is not None and len(node.children) >= 2 and node.rmin == node.rmax
         node = node.parent
-    return leaf
 
 # %% ../nbs/04_tree_search.ipynb #1d6ed6d8
 def mark_start(node:TreeNode, widen:bool):
