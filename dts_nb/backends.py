@@ -173,15 +173,17 @@ class _WordToy(ToyBackend):
     def self_check(self, **kw): return check_language_model(self, **kw)
 
 # %% ../nbs/01_backends.ipynb #68f4d4b9
-BACKENDS = ("torch", "mlx")
+BACKENDS = ("torch", "mlx", "vllm")
 DEFAULT_MODEL = "smollm2-135m-instruct"
 
 def load_backend(model:str=DEFAULT_MODEL, backend:str="torch", device:str="cpu", dtype:str="float32",
                  self_check:bool=True, **kwargs) -> Backend:
-    "Load `model` on the `backend` runtime ('torch' or 'mlx'); runs the self-check unless `self_check=False` (or the model is the registered random test model)."
+    "Load `model` on the `backend` runtime ('torch', 'mlx' or 'vllm'); runs the self-check unless `self_check=False` (or the model is the registered random test model)."
     check_choice("backend", backend, BACKENDS)
     if backend == "torch":
         from dts_nb.backends_torch import TorchBackend as cls
+    elif backend == "vllm":
+        from dts_nb.engine_vllm import VllmBackend as cls
     else:
         from dts_nb.backends_mlx import MlxBackend as cls
     be = cls.load(model, device=device, dtype=dtype, **kwargs)

@@ -68,6 +68,7 @@ class _StoredSegment:
 # %% ../nbs/02_engine.ipynb #97597a26
 class Engine:
     "The token tree over one prompt, with KV reuse, batched evaluation and honest NFE accounting."
+    request_overhead: float = 0.0        # NFE a rollout costs before its first new token (none: every node keeps its KV)
     def __init__(self, backend:Backend, prompt, max_new_tokens:int=64, max_cache_mb:float=4096,
                  share_prefix:bool=True):
         check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
@@ -314,6 +315,11 @@ def side_child(self:Engine, node:Node, token:int) -> Node:
     c = side.get(int(token))
     if c is None: c = side[int(token)] = Node(int(token), node)          # logprob is read from the parent's distribution
     return c
+
+@patch
+def answer_cost(self:Engine, endings:Sequence[Sequence[int]]) -> int:
+    "Most NFE `score_endings` costs: the reply's last token + every node of the endings' prefix tree."
+    return 1 + len({tuple(e[:i]) for e in endings for i in range(1, len(e) + 1)})
 
 @patch
 def score_endings(self:Engine, node:Node, endings:Sequence[Sequence[int]]) -> np.ndarray:

@@ -16,8 +16,8 @@ from .engine import Engine, Node
 
 # %% auto #0
 __all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext', 'register_method',
-           'method_params', 'tree_stats', 'rollout_stats', 'run_search', 'greedy', 'sample', 'check_budget',
-           'best_of_n', 'beam', 'enumerate_sequences', 'check_method', 'generate_greedy_reference']
+           'method_params', 'tree_stats', 'rollout_stats', 'open_engine', 'run_search', 'greedy', 'sample',
+           'check_budget', 'best_of_n', 'beam', 'enumerate_sequences', 'check_method', 'generate_greedy_reference']
 
 # %% ../nbs/03_search.ipynb #25e85bc6
 @dataclass
@@ -90,8 +90,7 @@ class SearchContext:
                  answer:AnswerStep|None=None):
         self.engine, self.reward_fn, self.rng, self.budget, self.num_samples = engine, reward, rng, budget, num_samples
         self.answer, self._endings = answer, (answer.endings(engine.backend) if answer is not None else None)
-        # most NFE one answer step costs: the reply's last token + every node of the endings' prefix tree
-        self.answer_nfe_bound = 1 + len({tuple(e[:i]) for e in self._endings for i in range(1, len(e) + 1)}) if answer else 0
+        self.answer_nfe_bound = engine.answer_cost(self._endings) if answer else 0     # NFE of one answer step, at most
         self.stats: dict = {}
         self._rewards: dict[tuple, float] = {}
         self._answers: dict[tuple, tuple] = {}                          # sequence -> (answer, source, final text)
@@ -147,11 +146,12 @@ class SearchContext:
         return self.budget is not None and self.engine.nfe >= self.budget
 
     def tail_cost(self, depth:int) -> float:
-        "Expected NFE of a rollout from `depth`: to the mean end depth seen (`max_new_tokens` before any), + the answer step."
+        "Expected NFE of a rollout from `depth`: to the mean end depth seen (`max_new_tokens` before any), + the answer step,"
+        " + what the engine recomputes to start one (`request_overhead`: 0 here, a partial KV block on vLLM)."
         done = len(self.start_depths)
         mean_end = self._end_depths/done if done else self.engine.max_new_tokens
         answer = self.stats.get("answer_nfe", 0)/done if done else self.answer_nfe_bound
-        return max(1.0, mean_end - depth) + answer
+        return max(1.0, mean_end - depth) + answer + self.engine.request_overhead
 
     def may_start(self, in_flight:Sequence=()) -> bool:
         "True while the budget has room for another rollout, counting what the `(start, node)` rows in flight will still cost."
@@ -211,13 +211,20 @@ def _check_args(method:str, budget, max_new_tokens, num_samples, params:dict) ->
     if unknown: raise ConfigError(f"Unknown parameter(s) {unknown} for method {method!r}. It accepts: {', '.join(accepted) or 'none'}.")
     return accepted
 
+def open_engine(backend:Backend, prompt, **kwargs) -> Engine:
+    "The tree engine for `backend`: vLLM keeps its own KV (`VllmEngine`); every other runtime uses `Engine`."
+    if backend.kind == "vllm":
+        from dts_nb.engine_vllm import VllmEngine
+        return VllmEngine(backend, prompt, **kwargs)
+    return Engine(backend, prompt, **kwargs)
+
 def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:int|None=None, max_new_tokens:int=64,
                seed:int=0, num_samples:int=1, max_cache_mb:float=4096, share_prefix:bool=True,
                answer:AnswerStep|None=None, **params) -> SearchResult:
     "Decode `prompt` with `method` under an NFE `budget`; `reward(text, token_ids) -> float` scores completions."
     accepted = _check_args(method, budget, max_new_tokens, num_samples, params)
     t0 = time.perf_counter()
-    engine = Engine(backend, prompt, max_new_tokens=max_new_tokens, max_cache_mb=max_cache_mb, share_prefix=share_prefix)
+    engine = open_engine(backend, prompt, max_new_tokens=max_new_tokens, max_cache_mb=max_cache_mb, share_prefix=share_prefix)
     ctx = SearchContext(engine, reward, make_rng(seed), budget, int(num_samples), answer)
     ends = METHODS[method](ctx, **params)
     if not ends or not all(n.terminal for n in ends):
