@@ -109,7 +109,7 @@ def _eos_ids_of(tokenizer, path:str) -> tuple[int, ...]:
 
 @patch_to(VllmBackend, cls_method=True)
 def load(cls, model:str="smollm2-135m-instruct", device:str="cpu", dtype:str="float32", max_logprobs:int=20,
-         block_size:int|None=None, max_model_len:int|None=2048, kv_cache_gb:float=2, **kwargs) -> VllmBackend:
+         block_size:int|None=None, max_model_len:int|None=None, kv_cache_gb:float=2, **kwargs) -> VllmBackend:
     "Load a registered name, local folder or hub id into vLLM (`kwargs` go to `vllm.LLM`)."
     check_vllm_runtime(device, dtype)
     check_range("max_logprobs", max_logprobs, lo=1, integer=True)
