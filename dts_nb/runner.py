@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
 from .core import *
-from .search import METHODS, method_params, run_search, check_method, AnswerStep
+from .search import method_names, get_method, method_params, run_search, check_method, AnswerStep
 from .data import check_dataset, dataset_labels, load_dataset, STAGE_DEFAULTS
 from .prompts import build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
@@ -67,7 +67,7 @@ class RunConfig:
 
     def resolved(self) -> RunConfig:
         "The canonical form: stage defaults filled in; what the method ignores or sets to the same default is None / dropped."
-        accepted = method_params(self.method) if self.method in METHODS else {}
+        accepted = method_params(self.method) if self.method in method_names() else {}
         same = lambda v, d: v is not None and d is not None and not isinstance(v, bool) and v == d
         canon = {k: None if k not in accepted or same(getattr(self, k), accepted[k])
                  else (float(getattr(self, k)) if k in ("lam", "rollout_temperature") and getattr(self, k) is not None else getattr(self, k))
@@ -151,7 +151,7 @@ def import_wandb():
 def validate(self:RunConfig) -> RunConfig:
     "Check names, numbers and ranges (the method's own checks too) on any machine; nothing loads. The resolved config."
     check_choice("stage", self.stage, STAGES)
-    check_choice("method", self.method, sorted(METHODS))
+    get_method(self.method)
     from dts_nb.backends import BACKENDS
     check_choice("backend", self.backend, BACKENDS)
     for k in ("data_options", "method_extra"):

@@ -6,7 +6,7 @@ Docs: https://dts-nb.github.io/dts_nb/search.html.md"""
 
 # %% ../nbs/03_search.ipynb #cdb7149a
 from __future__ import annotations
-import inspect, time
+import importlib, inspect, time
 from dataclasses import dataclass, field, asdict
 from typing import Callable, Sequence
 import numpy as np
@@ -15,9 +15,10 @@ from .backends import Backend
 from .engine import Engine, Node
 
 # %% auto #0
-__all__ = ['METHODS', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext', 'register_method',
-           'method_params', 'tree_stats', 'rollout_stats', 'open_engine', 'run_search', 'greedy', 'sample',
-           'check_budget', 'best_of_n', 'beam', 'enumerate_sequences', 'check_method', 'generate_greedy_reference']
+__all__ = ['METHODS', 'METHOD_MODULES', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext',
+           'register_method', 'method_params', 'method_names', 'get_method', 'tree_stats', 'rollout_stats',
+           'open_engine', 'run_search', 'greedy', 'sample', 'check_budget', 'best_of_n', 'beam', 'enumerate_sequences',
+           'check_method', 'generate_greedy_reference']
 
 # %% ../nbs/03_search.ipynb #25e85bc6
 @dataclass
@@ -173,9 +174,21 @@ def register_method(fn=None, *, name:str|None=None):
 
 def method_params(method:str) -> dict:
     "The parameters a method accepts, with their defaults."
-    check_choice("method", method, sorted(METHODS))
-    sig = inspect.signature(METHODS[method])
+    sig = inspect.signature(get_method(method))
     return {k: p.default for k, p in list(sig.parameters.items())[1:] if p.kind == p.KEYWORD_ONLY or p.default is not p.empty}
+
+# %% ../nbs/03_search.ipynb #23e2f452
+METHOD_MODULES = {"mcts": "dts_nb.mcts", "dts": "dts_nb.dts", "dts_star": "dts_nb.dts", "maxent_ts": "dts_nb.maxent_ts"}
+
+def method_names() -> list[str]:
+    "Every method `run_search` knows: those registered, and the tree methods it imports on first use."
+    return sorted(set(METHODS) | set(METHOD_MODULES))
+
+def get_method(name:str) -> Callable:
+    "The search method `name`, importing the module that registers it on first use."
+    check_choice("method", name, method_names())
+    if name not in METHODS: importlib.import_module(METHOD_MODULES[name])
+    return METHODS[name]
 
 # %% ../nbs/03_search.ipynb #275fbd46
 def tree_stats(engine:Engine, ends:Sequence[Node]=()) -> dict:
@@ -202,7 +215,7 @@ def rollout_stats(ctx:SearchContext) -> dict:
 
 def _check_args(method:str, budget, max_new_tokens, num_samples, params:dict) -> dict:
     "The checks every method shares; returns the parameters `method` accepts."
-    check_choice("method", method, sorted(METHODS))
+    get_method(method)                                  # checks the name, imports a tree method's module
     if budget is not None: check_range("budget", budget, lo=1, integer=True)
     check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
     check_range("num_samples", num_samples, lo=1, integer=True)
@@ -226,7 +239,7 @@ def run_search(method:str, backend:Backend, prompt, reward:Callable, *, budget:i
     t0 = time.perf_counter()
     engine = open_engine(backend, prompt, max_new_tokens=max_new_tokens, max_cache_mb=max_cache_mb, share_prefix=share_prefix)
     ctx = SearchContext(engine, reward, make_rng(seed), budget, int(num_samples), answer)
-    ends = METHODS[method](ctx, **params)
+    ends = get_method(method)(ctx, **params)
     if not ends or not all(n.terminal for n in ends):
         raise RuntimeError(f"method {method!r} returned an incomplete generation (a bug in the method).")
     samples = [ctx.completion(n) for n in ends[:num_samples]]
@@ -331,7 +344,7 @@ def check_method(method:str, *, budget:int|None=None, max_new_tokens:int=64, num
     accepted = _check_args(method, budget, max_new_tokens, num_samples, params)
     probe = _ProbeEngine(int(max_new_tokens), vocab_size)
     ctx = SearchContext(probe, lambda text, ids: 0.0, make_rng(0), budget, int(num_samples))
-    try: METHODS[method](ctx, **params)
+    try: get_method(method)(ctx, **params)
     except _ProbeDone: pass
     return accepted
 

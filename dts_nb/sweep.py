@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from .core import *
-from .search import METHODS, method_params
+from .search import method_names, get_method, method_params
 from .runner import (RunConfig, STAGES, TREE_PARAMS, append_line, check_machine, config_hash, read_lines, run_dir,
                            run_name, run_reward)
 
@@ -179,7 +179,7 @@ def load_sweep(config) -> dict:
     for stage, d in c["stages"].items():
         check_choice("stage", stage, STAGES); _check_params(f"stages.{stage}", d, defaults, lists=False, forbid=("stage",))
     for m, d in c["methods"].items():
-        check_choice("method", m, sorted(METHODS)); _check_params(f"methods.{m}", d, defaults, lists=False, forbid=("method",))
+        get_method(m); _check_params(f"methods.{m}", d, defaults, lists=False, forbid=("method",))
     for i, a in enumerate(c["ablations"]):
         if not isinstance(a, dict): raise ConfigError(f"ablations[{i}] must be a mapping of parameters, got {a!r}.")
         _check_params(f"ablations[{i}]", {k: v for k, v in a.items() if k != "name"}, defaults, lists=None)
@@ -193,7 +193,7 @@ def _check_params(where:str, d:dict, defaults:dict, lists:bool|None, forbid=()):
         if k in forbid or k == "out_dir":
             raise ConfigError(f"{where} cannot set {k!r}" + (" (set the sweep's top-level out_dir)." if k == "out_dir" else "."))
         if not (k in defaults or (k.startswith("method_extra.") and len(k) > 13)):
-            hint = f" It is a method parameter: write 'method_extra.{k}'." if any(k in method_params(m) for m in METHODS) else ""
+            hint = f" It is a method parameter: write 'method_extra.{k}'." if any(k in method_params(m) for m in method_names()) else ""
             raise ConfigError(f"{where}: unknown parameter {k!r}.{hint} Valid: {', '.join(defaults)} (and method_extra.<name>).")
         if lists is True and not (isinstance(v, list) and v):
             raise ConfigError(f"{where}.{k} must be a non-empty list of values (a single value goes in base:), got {v!r}.")
