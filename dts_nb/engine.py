@@ -71,13 +71,8 @@ class Engine:
     request_overhead: float = 0.0        # NFE a rollout costs before its first new token (none: every node keeps its KV)
     def __init__(self, backend:Backend, prompt, max_new_tokens:int=64, max_cache_mb:float=4096,
                  share_prefix:bool=True):
-        check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
         check_range("max_cache_mb", max_cache_mb, lo=0, lo_open=True)
-        self.backend, self.max_new_tokens, self.share_prefix = backend, int(max_new_tokens), share_prefix
-        self.prompt_ids = backend.encode_prompt(prompt) if isinstance(prompt, str) or (prompt and isinstance(prompt[0], dict)) \
-                          else [int(t) for t in prompt]
-        backend.check_prompt_length(len(self.prompt_ids), self.max_new_tokens)
-        self.eos = frozenset(backend.eos_token_ids)
+        self._take_prompt(backend, prompt, max_new_tokens, share_prefix)
         self.max_cache_bytes = int(max_cache_mb*2**20)
         self.nfe = self.recompute_nfe = self.forward_calls = self.tokens_processed = 0
         self.evicted_dists = self.evicted_segments = 0
@@ -93,6 +88,15 @@ class Engine:
         self.prompt_segment = seg
         self.root = Node(None, None)
         self.root.dist, self.root.computed = dist, True
+
+    def _take_prompt(self, backend:Backend, prompt, max_new_tokens:int, share_prefix:bool):
+        "Backend, token ids of `prompt` (text, chat messages or ids), length checks and EOS ids: what every engine starts from."
+        check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
+        self.backend, self.max_new_tokens, self.share_prefix = backend, int(max_new_tokens), share_prefix
+        self.prompt_ids = backend.encode_prompt(prompt) if isinstance(prompt, str) or (prompt and isinstance(prompt[0], dict)) \
+                          else [int(t) for t in prompt]
+        backend.check_prompt_length(len(self.prompt_ids), self.max_new_tokens)
+        self.eos = frozenset(backend.eos_token_ids)
 
     # ---- tree ----
     def child(self, node:Node, token:int) -> Node:

@@ -154,12 +154,7 @@ def self_check(self:VllmBackend, max_nll_frac:float=0.5, paris_topk:int|None=Non
 class VllmEngine(Engine):
     "The token tree over one prompt, its KV kept by vLLM; NFE = positions vLLM computed (prefix-cache hits are free)."
     def __init__(self, backend:VllmBackend, prompt, max_new_tokens:int=64, max_cache_mb:float=4096, share_prefix:bool=True):
-        check_range("max_new_tokens", max_new_tokens, lo=1, integer=True)
-        self.backend, self.max_new_tokens, self.share_prefix = backend, int(max_new_tokens), share_prefix
-        self.prompt_ids = backend.encode_prompt(prompt) if isinstance(prompt, str) or (prompt and isinstance(prompt[0], dict)) \
-                          else [int(t) for t in prompt]
-        backend.check_prompt_length(len(self.prompt_ids), self.max_new_tokens)
-        self.eos = frozenset(backend.eos_token_ids)
+        self._take_prompt(backend, prompt, max_new_tokens, share_prefix)
         self.nfe = self.recompute_nfe = self.forward_calls = self.tokens_processed = 0
         self.requests = self.cached_tokens = self.request_prompt_tokens = 0
         self.rollout_requests = self.rollout_prompt_nfe = 0      # for `request_overhead`
