@@ -105,10 +105,13 @@ class Engine:
         c = node.children.get(token)
         if c is None:
             if node.terminal: raise ValueError(f"{node} is terminal: it has no children.")
-            dist = self.dist(node)
-            c = Node(token, node, float(dist[token]), terminal=token in self.eos or node.depth + 1 >= self.max_new_tokens)
-            node.children[token] = c
-            self.n_nodes += 1
+            c = self._add_child(node, token, float(self.dist(node)[token]))
+        return c
+
+    def _add_child(self, node:Node, token:int, logprob:float) -> Node:
+        "Hang a new child for `token` under `node`: terminal at EOS or at `max_new_tokens`."
+        c = node.children[token] = Node(token, node, logprob, terminal=token in self.eos or node.depth + 1 >= self.max_new_tokens)
+        self.n_nodes += 1
         return c
 
     def extend(self, node:Node, tokens:Sequence[int]) -> Node:

@@ -158,8 +158,7 @@ class VllmEngine(Engine):
         self.nfe = self.recompute_nfe = self.forward_calls = self.tokens_processed = 0
         self.requests = self.cached_tokens = self.request_prompt_tokens = 0
         self.rollout_requests = self.rollout_prompt_nfe = 0      # for `request_overhead`
-        self.n_nodes, self.cache_bytes, self.peak_cache_bytes, self.evicted_dists, self.evicted_segments = 1, 0, 0, 0, 0
-        self._side, self._topk = {}, {}
+        self.n_nodes, self._topk = 1, {}
         self.root = Node(None, None); self.root.computed = True
         if share_prefix: backend.reset_prefix_cache()       # start cold: no hits from an earlier search
         t0 = time.perf_counter()
@@ -170,8 +169,8 @@ class VllmEngine(Engine):
 
 # %% ../nbs/02a_engine_vllm.ipynb #e7163d8f
 @patch
-def _charge(self:VllmEngine, start:Node, out, n_fed:int, n_extra:int=0):
-    "Count one finished request that continued `start` (+ `n_extra` prompt tokens): uncached prompt positions + `n_fed` fed."
+def _charge(self:VllmEngine, start:Node, out, n_fed:int, n_extra:int=0) -> int:
+    "Count one finished request that continued `start` (+ `n_extra` prompt tokens); returns its uncached prompt positions."
     n_prompt, cached = len(self.prompt_ids) + start.depth + n_extra, int(out.num_cached_tokens or 0)
     if not self.share_prefix: cached = 0
     computed = n_prompt - cached
@@ -181,6 +180,7 @@ def _charge(self:VllmEngine, start:Node, out, n_fed:int, n_extra:int=0):
     for n in start.path()[max(0, cached - len(self.prompt_ids)):]:
         redo += n.computed; n.computed = True
     self.recompute_nfe += redo
+    return computed
 
 @patch(as_prop=True)
 def request_overhead(self:VllmEngine) -> float:
@@ -201,11 +201,8 @@ def _grow(self:VllmEngine, node:Node, tokens:Sequence[int], logprobs:Sequence[di
     "The node reached from `node` by `tokens` (children created with vLLM's log-probabilities)."
     for t, lps in zip(tokens, logprobs):
         if node.terminal: break
-        t = int(t); c = node.children.get(t)
-        if c is None:
-            c = Node(t, node, float(lps[t].logprob), terminal=t in self.eos or node.depth + 1 >= self.max_new_tokens)
-            node.children[t] = c; self.n_nodes += 1
-        node = c
+        t = int(t)
+        node = node.children.get(t) or self._add_child(node, t, float(lps[t].logprob))
     return node
 
 @patch
@@ -223,9 +220,7 @@ def rollout(self:VllmEngine, starts:Sequence[Node], rng:np.random.Generator, tem
     for i, out in zip(todo, outs):
         o = out.outputs[0]
         ends[i] = self._grow(starts[i], o.token_ids, o.logprobs)
-        nfe0 = self.nfe
-        self._charge(starts[i], out, max(0, len(o.token_ids) - 1))
-        self.rollout_requests += 1; self.rollout_prompt_nfe += self.nfe - nfe0 - max(0, len(o.token_ids) - 1)
+        self.rollout_requests += 1; self.rollout_prompt_nfe += self._charge(starts[i], out, max(0, len(o.token_ids) - 1))
         for n in ends[i].path()[starts[i].depth:-1]: n.computed = True
     return ends
 
@@ -233,7 +228,7 @@ def rollout(self:VllmEngine, starts:Sequence[Node], rng:np.random.Generator, tem
 @patch
 def stream_rollouts(self:VllmEngine, next_start:Callable, finished:Callable, rng:np.random.Generator,
                     temperature:float=1.0, top_p:float=1.0, width:int=8, refill:int|None=None) -> int:
-    "Rounds of up to `width` rollouts from `next_start`, each round one `generate` call; returns how many ran."
+    "Rounds of up to `width` rollouts from `next_start`, each one `generate` call (vLLM refills rows: `refill` is unused)."
     check_range("width", width, lo=1, integer=True)
     started = 0
     while True:
@@ -293,10 +288,7 @@ def child(self:VllmEngine, node:Node, token:int) -> Node:
     ids, lps = self._topk.get(id(node), ((), ()))
     hit = np.flatnonzero(np.asarray(ids) == int(token))
     if not len(hit): raise ConfigError(f"Token {token} after this node was neither sampled nor in vLLM's top-k. " + _NO_DIST)
-    c = node.children[int(token)] = Node(int(token), node, float(lps[hit[0]]),
-                                         terminal=int(token) in self.eos or node.depth + 1 >= self.max_new_tokens)
-    self.n_nodes += 1
-    return c
+    return self._add_child(node, int(token), float(lps[hit[0]]))
 
 # %% ../nbs/02a_engine_vllm.ipynb #e354b878
 class VllmLanes:

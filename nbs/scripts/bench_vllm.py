@@ -78,18 +78,17 @@ def one(a):
             for seed in range(a.seeds):
                 for m in a.methods.split(","):
                     for w in a.widths.split(","):
-                        for name in (a.runtime,):
-                            kw = {} if w == "default" else dict(batch_size=int(w))
-                            r = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens,
-                                             seed=1000*i + seed, answer=answer, **kw)
-                            e = r.stats["engine"]
-                            rows.append(dict(stage=stage, prompt=sample.id, prompt_tokens=len(ids), seed=seed, method=m,
-                                             width=w, runtime=name, nfe=r.nfe, wall_s=r.wall_s, nfe_per_s=r.nfe/r.wall_s,
-                                             nfe_per_rollout=r.stats.get("nfe_per_rollout"), reward=r.reward,
-                                             hit_rate=e.get("prefix_cache_hit_rate"), requests=e.get("requests")))
-                            print(f"{stage} {i + 1}/{a.prompts} seed {seed} {m:9s} width {w:7s} {name:5s}: {r.nfe:5d} NFE "
-                                  f"in {r.wall_s:6.1f} s = {r.nfe/r.wall_s:6.1f} NFE/s, reward {r.reward:.3f}, peak RSS "
-                                  f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20:.1f} GiB", flush=True)
+                        kw = {} if w == "default" else dict(batch_size=int(w))
+                        r = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens,
+                                         seed=1000*i + seed, answer=answer, **kw)
+                        e = r.stats["engine"]
+                        rows.append(dict(stage=stage, prompt=sample.id, prompt_tokens=len(ids), seed=seed, method=m,
+                                         width=w, runtime=a.runtime, nfe=r.nfe, wall_s=r.wall_s, nfe_per_s=r.nfe/r.wall_s,
+                                         nfe_per_rollout=r.stats.get("nfe_per_rollout"), reward=r.reward,
+                                         hit_rate=e.get("prefix_cache_hit_rate"), requests=e.get("requests")))
+                        print(f"{stage} {i + 1}/{a.prompts} seed {seed} {m:9s} width {w:7s} {a.runtime:5s}: {r.nfe:5d} NFE "
+                              f"in {r.wall_s:6.1f} s = {r.nfe/r.wall_s:6.1f} NFE/s, reward {r.reward:.3f}, peak RSS "
+                              f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20:.1f} GiB", flush=True)
     out = outputs_dir()/"bench"; out.mkdir(parents=True, exist_ok=True)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/2**20
     atomic_write(out/f"bench_vllm_{a.runtime}.json", json.dumps(dict(args=vars(a), model=model, load_s=t_load,
