@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -49,7 +49,7 @@ run: setup
 	@echo "results: outputs/runs/   figures and table: figures/ (figures/summary.md)"
 
 # the test suite: notebooks in sync with dts_nb/, then every notebook's tests
-test: setup check-sync test-nbs
+test: setup check-sync check-deps test-nbs
 
 check-sync: setup
 	@before=$$(git status --porcelain -- nbs dts_nb | sort); \
@@ -58,6 +58,10 @@ check-sync: setup
 	if [[ "$$before" != "$$after" ]]; then \
 	  echo "FAIL: notebooks were not clean or dts_nb/ was out of sync with nbs/ (run nbdev-export && nbdev-clean, commit)"; \
 	  git status --short -- nbs dts_nb; exit 1; fi; echo "notebooks clean and dts_nb/ in sync"
+
+# declared dependencies = what dts_nb imports (nbs/scripts/check_deps.py)
+check-deps: setup
+	$(BIN)/python nbs/scripts/check_deps.py
 
 test-nbs: setup
 	cd nbs && ../$(BIN)/nbdev-test --n-workers 1 --timing
