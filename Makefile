@@ -74,7 +74,7 @@ bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
 
-# issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~9 min): outputs/bench/decision_toy.*
+# issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~15 min): outputs/bench/decision_toy.*
 decision-bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/91_decision_bench.ipynb outputs/bench/91_decision_bench.ipynb -k python3 --cwd nbs
