@@ -13,6 +13,18 @@ import argparse, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 
+def paired_table(R, methods, temps, budget):
+    "Each method against best_of_n at the same temperature: wins, losses, ties, mean difference, Wilcoxon p (ties dropped)."
+    from scipy.stats import wilcoxon
+    top = R[R.budget == budget].pivot_table(index=["prompt", "seed"], columns=["method", "temperature"], values="best")
+    out = []
+    for m in (m for m in methods if m != "best_of_n" and "best_of_n" in methods):
+        for t in temps:
+            d = (top[(m, t)] - top[("best_of_n", t)]).to_numpy(); nz = d[np.abs(d) > 1e-9]
+            out.append(dict(method=m, temperature=t, wins=int((nz > 0).sum()), losses=int((nz < 0).sum()), ties=len(d) - len(nz),
+                            mean_difference=round(float(d.mean()), 4), wilcoxon_p=round(float(wilcoxon(nz).pvalue), 4) if len(nz) else 1.0))
+    return pd.DataFrame(out)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stage", default="har", choices=["har", "captioning"])
@@ -97,10 +109,15 @@ def main():
     print(f"\nNFE to reach best_of_n@{a.reference} (T={temps[0]}) mean best reward, as a ratio of best_of_n's own (95 % bootstrap "
           f"over {len(piv)} prompt x seed units; inf = not reached by {a.budget}):\n", reach.to_string(index=False))
     print("\nsearch shape at the largest budget:\n", shape.to_string())
+    paired = paired_table(R, methods, temps, int(grid.max()))
+    print(f"\nbest reward at {grid.max()} NFE against best_of_n at the same temperature, paired over prompt x seed:\n",
+          paired.to_string(index=False))
     out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(out_dir/f"decision_real_{a.stage}.json", json.dumps(dict(args=vars(a), model=cfg.model, dataset=cfg.dataset,
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
-                 reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), runs=len(R)//len(grid)), indent=1, default=str))
+                 reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
+                 runs=len(R)//len(grid)), indent=1, default=str))
+    atomic_write(out_dir/f"decision_real_{a.stage}.csv", R.to_csv(index=False))   # every run's curve, for other statistics
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
     for (m, t), c in curve.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
