@@ -36,7 +36,7 @@ class TreeNode:
         self.rmin, self.rmax = np.inf, -np.inf            # range of the rewards of rollouts through this node
         self.gain = 0.0                                   # expected improvement per NFE of a new tail from here
         self.tails: list[float] = []                      # rewards of rollouts that sampled everything after this node
-        self.probe = 0.0                                  # what a tail from here teaches about where rewards end
+        self.probe = 0.0                                  # what a tail from here teaches about the decision point
         self.unsure = False                               # whether a tail from this depth may still change the reward
     @property
     def terminal(self) -> bool: return self.state.terminal
