@@ -13,10 +13,15 @@ import torch
 from fastcore.basics import patch
 from .core import *
 from .backends import Backend, HFTokenizerMixin, register_runtime
+from transformers import AttentionInterface
+from transformers.cache_utils import DynamicLayer
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
+from transformers.masking_utils import AttentionMaskInterface, sdpa_mask
 
 # %% auto #0
-__all__ = ['DTYPES', 'TorchSegment', 'cache_kwarg', 'cache_of', 'check_torch_device', 'check_torch_runtime', 'TorchBackend',
-           'tiny_torch_backend', 'full_forward_logprobs', 'TorchBatch']
+__all__ = ['KV_HEADROOM', 'SHARED_PREFIX_MODELS', 'DTYPES', 'TorchSegment', 'cache_kwarg', 'cache_of', 'KVBuffer', 'SharedPrefix',
+           'prefix_attention', 'check_torch_device', 'check_torch_runtime', 'TorchBackend', 'tiny_torch_backend',
+           'full_forward_logprobs', 'TorchBatch']
 
 # %% ../nbs/01b_torch.ipynb #81a234fd
 class TorchSegment:
@@ -41,14 +46,83 @@ def cache_of(out # a forward's output
     "The KV cache a forward returned, under either name."
     return out.cache if getattr(out, "cache", None) is not None else out.past_key_values
 
-def _cache_from(keys:list, values:list, config):
-    "A transformers `DynamicCache` holding the given per-layer `[B, H, T, D]` tensors without copying them."
-    from transformers import DynamicCache
-    cache = DynamicCache(config=config)
-    for layer, k, v in zip(cache.layers, keys, values):
-        layer.lazy_initialization(k, v)
-        layer.keys, layer.values = k, v
-    return cache
+
+# %% ../nbs/01b_torch.ipynb #78a43997
+KV_HEADROOM = 64                                 # free token slots a batch's cache keeps for the steps to come
+
+class KVBuffer(DynamicLayer):
+    "A cache layer whose KV lives in a `[B, H, capacity, D]` buffer that each step writes into, without copying."
+    def __init__(self, keys:torch.Tensor, # `[B, H, capacity, D]`; the first `n` tokens are filled
+                 values:torch.Tensor, # the same shape as `keys`
+                 n:int): # tokens filled so far
+        super().__init__()
+        self.buf_keys, self.buf_values, self.n = keys, values, n
+        self.is_initialized, self.device = True, keys.device
+        self._views()
+
+    def _views(self): self.keys, self.values = self.buf_keys[:, :, :self.n], self.buf_values[:, :, :self.n]
+    @property
+    def capacity(self) -> int: return self.buf_keys.shape[2]
+
+    def update(self, key_states:torch.Tensor, # `[B, H, T, D]`: the new tokens' keys
+               value_states:torch.Tensor, # their values, the same shape
+               *args, **kwargs): # what transformers passes besides (unused)
+        "Write the new tokens' KV after the filled ones (growing the buffer first if full); all KV so far."
+        T = key_states.shape[-2]
+        if self.n + T > self.capacity: self._grow(self.n + T + KV_HEADROOM)
+        self.buf_keys[:, :, self.n:self.n + T] = key_states
+        self.buf_values[:, :, self.n:self.n + T] = value_states
+        self.n += T; self._views()
+        return self.keys, self.values
+
+    def _grow(self, capacity:int):
+        def grown(b):
+            out = b.new_empty(b.shape[0], b.shape[1], capacity, b.shape[3]); out[:, :, :self.n] = b[:, :, :self.n]
+            return out
+        self.buf_keys, self.buf_values = grown(self.buf_keys), grown(self.buf_values)
+
+    def select_rows(self, idx:torch.Tensor): # row indices (repeats duplicate)
+        "Keep these rows of the batch, in this order."
+        self.buf_keys, self.buf_values = self.buf_keys[idx], self.buf_values[idx]; self._views()
+
+# %% ../nbs/01b_torch.ipynb #5bbb8ccd
+SHARED_PREFIX_MODELS = ("llama", "mistral", "qwen2", "qwen3")      # softmax attention without softcap or sinks
+
+class SharedPrefix:
+    "The prompt's KV, shared by every row of a batch, and the rows' own-key mask of the current step."
+    def __init__(self, kv:torch.Tensor): # `[layers, 2, kv_heads, tokens, head_dim]`
+        self.kv, self.allowed = kv, None                      # allowed: `[B, T, S]` bool, set per step
+    def layer(self, l:int # a decoder layer's index
+             ): return self.kv[l, 0], self.kv[l, 1]
+
+def prefix_attention(module, # the attention layer (its `layer_idx` picks the prefix's layer)
+                     query, # `[B, H_q, T, D]`
+                     key, # `[B, H_kv, S, D]`: each row's own keys (the prefix's are not in the cache)
+                     value, # `[B, H_kv, S, D]`
+                     attention_mask, # SDPA's mask (used only without a shared prefix)
+                     scaling=None, # the score scale, 1/sqrt(D) by default in the models
+                     dropout=0.0, # attention dropout (inference: 0)
+                     shared_prefix:SharedPrefix|None=None, # the batch's shared prompt, if it has one
+                     **kwargs): # passed on to SDPA
+    "Attention over a shared prefix (once for all rows) + each row's own keys; SDPA when there is no prefix."
+    if shared_prefix is None:
+        return sdpa_attention_forward(module, query, key, value, attention_mask, scaling=scaling, dropout=dropout,
+                                      **kwargs)
+    pk, pv = shared_prefix.layer(module.layer_idx)           # [H_kv, P, D]
+    B, Hq, T, D = query.shape; Hkv = pk.shape[0]; g = Hq//Hkv # g query heads per KV head
+    q = query.reshape(B, Hkv, g*T, D)
+    s1 = torch.matmul(q.transpose(0, 1).reshape(Hkv, B*g*T, D), pk.transpose(-1, -2)).mul_(scaling)
+    s1 = s1.view(Hkv, B, g*T, -1).transpose(0, 1)             # [B, H_kv, gT, P]: every row sees the whole prefix
+    s2 = torch.matmul(q, key.transpose(-1, -2)).mul_(scaling).view(B, Hkv, g, T, -1)
+    s2 = s2.masked_fill_(~shared_prefix.allowed[:, None, None], float("-inf")).view(B, Hkv, g*T, -1)
+    m = torch.maximum(s1.amax(-1, keepdim=True), s2.amax(-1, keepdim=True))     # finite: the prefix is never masked
+    e1, e2 = torch.exp(s1 - m), torch.exp(s2 - m)
+    o1 = torch.matmul(e1.transpose(0, 1).reshape(Hkv, B*g*T, -1), pv).view(Hkv, B, g*T, D).transpose(0, 1)
+    out = (o1 + torch.matmul(e2, value))/(e1.sum(-1, keepdim=True) + e2.sum(-1, keepdim=True))
+    return out.reshape(B, Hq, T, D).transpose(1, 2), None
+
+AttentionInterface.register("dts_prefix", prefix_attention)
+AttentionMaskInterface.register("dts_prefix", sdpa_mask)
 
 # %% ../nbs/01b_torch.ipynb #b50b9380
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -106,6 +180,9 @@ class TorchBackend(HFTokenizerMixin, Backend):
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else self.eos_token_ids[0]
         self.cache_arg = cache_kwarg(model)
         self.expect_paris_top1 = bool(self.spec.get("expect_paris_top1", False))
+        self.shared_prefix = (cfg.model_type in SHARED_PREFIX_MODELS and hasattr(model, "set_attn_implementation")
+                              and model.config._attn_implementation in ("sdpa", "dts_prefix"))
+        if self.shared_prefix: model.set_attn_implementation("dts_prefix")   # SDPA unless a batch shares a prompt
 
 # %% ../nbs/01b_torch.ipynb #0c6547cb
 def tiny_torch_backend(seed:int=0, # the random weights
@@ -157,6 +234,22 @@ def full_forward_logprobs(backend:TorchBackend, # the model
     x = torch.as_tensor([list(ids)], device=backend.model.device)
     return torch.log_softmax(backend.model(input_ids=x).logits[0].float(), -1).cpu().numpy()
 
+# %% ../nbs/01b_torch.ipynb #2641c5a0
+def _buffer_cache(buf:torch.Tensor, n:int, config):
+    "A `DynamicCache` over `buf[layer, 0=keys|1=values, B, H, capacity, D]`, its first `n` tokens filled."
+    from transformers import DynamicCache
+    cache = DynamicCache(config=config)
+    cache.layers = [KVBuffer(buf[l, 0], buf[l, 1], n) for l in range(buf.shape[0])]
+    return cache
+
+def _shared_prefix(be:TorchBackend, contexts) -> tuple[SharedPrefix|None, int]:
+    "The prompt's KV every row starts with (rows ≥ 2, a model in `SHARED_PREFIX_MODELS`), and its length."
+    if not be.shared_prefix or len(contexts) < 2 or any(not ctx for ctx in contexts): return None, 0
+    seg = contexts[0][0][0]
+    if any(ctx[0][0] is not seg or ctx[0][1] != 0 for ctx in contexts): return None, 0
+    P = min(ctx[0][2] for ctx in contexts)
+    return (SharedPrefix(seg.kv[:, :, :, :P]), P) if P > 0 else (None, 0)
+
 # %% ../nbs/01b_torch.ipynb #306eafbb
 class TorchBatch:
     "Rows that advance together; see `dts_nb.backends` for the protocol."
@@ -165,22 +258,27 @@ class TorchBatch:
                 ):
         self.be = be = backend
         lens = [sum(b - a for _, a, b in ctx) for ctx in contexts]
-        B, L = len(contexts), max(lens, default=0)
-        if L == 0 and B > 1: raise ValueError("Rows without any past cannot be batched (the prompt is never empty).")
-        dev = be.model.device
+        B = len(contexts)
+        if max(lens, default=0) == 0 and B > 1:
+            raise ValueError("Rows without any past cannot be batched (the prompt is never empty).")
+        self.prefix, P = _shared_prefix(be, contexts)
+        if P: contexts = [[(ctx[0][0], P, ctx[0][2]), *ctx[1:]] for ctx in contexts]    # the rows' own parts
+        own = [n - P for n in lens]
+        L, dev = max(own, default=0), be.model.device
         self.mask = torch.zeros(B, L, dtype=torch.long, device=dev)
         self.pos = torch.tensor(lens, dtype=torch.long, device=dev)
         self.cache = None
-        if L > 0:
-            buf = torch.zeros(be.n_layers, 2, B, be.n_kv_heads, L, be.head_dim, dtype=be.model.dtype, device=dev)
+        if L > 0 or self.prefix is not None:
+            buf = torch.empty(be.n_layers, 2, B, be.n_kv_heads, L + KV_HEADROOM, be.head_dim,
+                              dtype=be.model.dtype, device=dev)      # slots past the filled ones are never read
             for r, ctx in enumerate(contexts):
-                off = L - lens[r]
+                off = L - own[r]
+                buf[:, :, r, :, :off] = 0                            # padding is read (masked): keep it finite
                 self.mask[r, off:] = 1
                 for seg, a, b in ctx:
                     buf[:, :, r, :, off:off + b - a] = seg.kv[:, :, :, a:b]
                     off += b - a
-            self.cache = _cache_from([buf[l, 0] for l in range(be.n_layers)],
-                                     [buf[l, 1] for l in range(be.n_layers)], be.model.config)
+            self.cache = _buffer_cache(buf, L, be.model.config)
 
     @property
     def n_rows(self) -> int: return self.mask.shape[0]
@@ -210,8 +308,13 @@ def step(self:TorchBatch, tokens:Sequence[Sequence[int]] # per row, the new ids 
         new_mask[r, T-n:] = 1
         pos[r, T-n:] += torch.arange(n)
     attn = torch.cat([self.mask, new_mask.to(dev)], 1)
+    extra = {}
+    if self.prefix is not None:                     # own keys: real ones, causal over the T new columns
+        S = attn.shape[1]
+        causal = torch.ones(T, S, dtype=torch.bool, device=dev).tril(S - T)
+        self.prefix.allowed, extra = attn.bool()[:, None, :] & causal, {"shared_prefix": self.prefix}
     out = self.be.model(input_ids=ids.to(dev), attention_mask=attn, position_ids=pos.to(dev),
-                        use_cache=True, logits_to_keep=T, **{self.be.cache_arg: self.cache})
+                        use_cache=True, logits_to_keep=T, **{self.be.cache_arg: self.cache}, **extra)
     self.cache, self.mask = cache_of(out), attn
     self.pos += torch.tensor(ns, device=dev)
     lp = torch.log_softmax(out.logits.float(), dim=-1).cpu().numpy()
@@ -225,8 +328,7 @@ def select(self:TorchBatch, rows:Sequence[int] # row indices to keep, in order; 
     idx = torch.as_tensor(list(rows), dtype=torch.long, device=self.mask.device)
     self.mask, self.pos = self.mask[idx], self.pos[idx]
     if self.cache is not None:
-        for layer in self.cache.layers:
-            layer.keys, layer.values = layer.keys[idx], layer.values[idx]
+        for layer in self.cache.layers: layer.select_rows(idx)
 
 @patch
 def segment(self:TorchBatch, row:int, # the row

@@ -452,8 +452,9 @@ def stream_rollouts(self:Engine,
     fill()
     while rows:
         self.evaluate([c for _, c in rows if c.dist is None and not c.terminal])   # a start whose KV was dropped
-        for row in rows:
-            if not row[1].terminal: row[1] = self.child(row[1], sample_token(row[1].dist, rng, temperature, top_p))
+        for row in rows:                                # on through every distribution known already
+            while not row[1].terminal and row[1].dist is not None:
+                row[1] = self.child(row[1], sample_token(row[1].dist, rng, temperature, top_p))
         lanes.compute([c for _, c in rows if not c.terminal])
         done = [r for r in rows if r[1].terminal]
         rows[:] = [r for r in rows if not r[1].terminal]

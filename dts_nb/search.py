@@ -369,7 +369,7 @@ def check_budget(
 def best_of_n(
     ctx:SearchContext, # the search context (`run_search` builds it)
     n:int|None=None, # cap on samples (default: 8 without a budget, else the budget decides)
-    batch_size:int=8, # rows in the engine's continuous batch
+    batch_size:int=32, # rows in the engine's continuous batch
     rollout_temperature:float=1.0, # sampling temperature
     top_p:float=1.0, # nucleus mass
 ) -> list[Node]:
