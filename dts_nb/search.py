@@ -111,7 +111,8 @@ class SearchContext:
         self._answers: dict[tuple, tuple] = {}                          # sequence -> (answer, source, final text)
         self._ends: dict[tuple, Node] = {}                              # sequence -> its end node (every one scored)
         self.start_depths: list[int] = []                               # where each finished rollout started (tokens)
-        self._end_depths = 0
+        self.end_depths: list[int] = []                                 # how long each finished reply was (tokens)
+        self._survival = (-1, None)                                     # (replies it counts, `end_survival()`)
         self.reward_calls, self.reward_s = 0, 0.0
 
 # %% ../nbs/03_search.ipynb #d0dd7cb9
@@ -169,6 +170,21 @@ def completion(self:SearchContext,
     answer, source, text = self._answers.get(tuple(node.tokens), (None, None, self.engine.backend.decode(ids)))
     return Completion(text, ids, r, node.cum_logprob, answer, source)
 
+# %% ../nbs/03_search.ipynb #2c2d4520
+@patch
+def end_survival(self:SearchContext,
+                 alive:Sequence[int]=(), # depths of the rows still running (each reply is longer than that)
+                ) -> np.ndarray:
+    "`S[t]` = P(a reply is longer than `t` tokens), t = 0…max_new_tokens: Kaplan–Meier, rows in flight censored."
+    if not len(alive) and self._survival[0] == len(self.end_depths): return self._survival[1]
+    T = self.engine.max_new_tokens
+    count = lambda d: np.bincount(np.minimum(np.asarray(d, dtype=int), T), minlength=T + 1)
+    ends = count(self.end_depths)
+    at_risk = (ends + count(alive))[::-1].cumsum()[::-1]                  # replies known to reach length t
+    S = np.cumprod(1 - np.divide(ends, at_risk, out=np.zeros(T + 1), where=at_risk > 0))
+    if not len(alive): self._survival = (len(self.end_depths), S)
+    return S
+
 # %% ../nbs/03_search.ipynb #5fbc4c23
 @patch(as_prop=True)
 def spent(self:SearchContext) -> int: return self.engine.nfe
@@ -181,12 +197,15 @@ def over_budget(self:SearchContext) -> bool:
 @patch
 def tail_cost(self:SearchContext,
               depth:int, # where the rollout starts (tokens)
+              survival:np.ndarray|None=None, # an `end_survival(...)` to use (default: the finished replies alone)
              ) -> float:
-    "Expected NFE of a rollout from `depth`: to the mean end depth seen, + the answer step and the engine's overhead."
+    "Expected NFE of a rollout from `depth`: the tokens a reply longer than `depth` still has, + answer step, overhead."
     done = len(self.start_depths)
-    mean_end = self._end_depths/done if done else self.engine.max_new_tokens
+    S = self.end_survival() if survival is None else survival
+    d = min(int(depth), len(S) - 1)
+    rest = float(S[d:-1].sum()/S[d]) if S[d] > 0 else 1.0          # E[length - d | length > d]
     answer = self.stats.get("answer_nfe", 0)/done if done else self.answer_nfe_bound
-    return max(1.0, mean_end - depth) + answer + self.engine.request_overhead
+    return max(1.0, rest) + answer + self.engine.request_overhead
 
 @patch
 def may_start(self:SearchContext,
@@ -194,7 +213,8 @@ def may_start(self:SearchContext,
              ) -> bool:
     "True while the budget has room for another rollout, counting what the rows in flight will still cost."
     if self.budget is None: return True
-    return self.engine.nfe + sum(self.tail_cost(node.depth) for _, node in in_flight) < self.budget
+    S = self.end_survival([node.depth for _, node in in_flight])
+    return self.engine.nfe + sum(self.tail_cost(node.depth, S) for _, node in in_flight) < self.budget
 
 @patch
 def rollout_done(self:SearchContext,
@@ -202,7 +222,7 @@ def rollout_done(self:SearchContext,
                  end:Node, # where it ended
                 ):
     "Record a finished rollout: where it started and how deep it ended (for budgets and statistics)."
-    self.start_depths.append(start.depth); self._end_depths += end.depth
+    self.start_depths.append(start.depth); self.end_depths.append(end.depth)
 
 # %% ../nbs/03_search.ipynb #1b73e144
 METHODS: dict[str, Callable] = {}
