@@ -117,6 +117,10 @@ class ToyBatch:
         return out
     def select(self, rows:Sequence[int] # row indices to keep, in order
               ): self.rows = [self.rows[r] for r in rows]
+    def add(self, contexts:Sequence[Sequence[tuple]] # per new row, `(segment, start, stop)` slices
+           ) -> bool:
+        "Append rows continuing `contexts`."
+        self.rows += [sum((seg.tokens[a:b] for seg, a, b in ctx), ()) for ctx in contexts]; return True
     def segment(self, row:int, # the row
                 n_last:int # how many of its last tokens
                ) -> ToySegment: return ToySegment(self.rows[row][len(self.rows[row])-n_last:])

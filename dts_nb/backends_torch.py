@@ -85,13 +85,29 @@ class KVBuffer(DynamicLayer):
         "Keep these rows of the batch, in this order."
         self.buf_keys, self.buf_values = self.buf_keys[idx], self.buf_values[idx]; self._views()
 
+# %% ../nbs/01b_torch.ipynb #f74e5cc5
+@patch
+def add_rows(self:KVBuffer, keys:torch.Tensor, # `[B_new, H, capacity, D]`: the new rows' buffer
+             values:torch.Tensor, # the same shape as `keys`
+             n:int): # tokens filled in the new rows' buffer
+    "Append rows after the batch's, right-aligning both at the longer filled length."
+    N, B = max(self.n, n), self.buf_keys.shape[0]
+    def joined(old, new):
+        out = old.new_empty(B + new.shape[0], old.shape[1], N + KV_HEADROOM, old.shape[3])
+        out[:B, :, :N - self.n] = 0; out[:B, :, N - self.n:N] = old[:, :, :self.n]
+        out[B:, :, :N - n] = 0; out[B:, :, N - n:N] = new[:, :, :n]
+        return out
+    self.buf_keys, self.buf_values = joined(self.buf_keys, keys), joined(self.buf_values, values)
+    self.n = N; self._views()
+
 # %% ../nbs/01b_torch.ipynb #5bbb8ccd
 SHARED_PREFIX_MODELS = ("llama", "mistral", "qwen2", "qwen3")      # softmax attention without softcap or sinks
 
 class SharedPrefix:
     "The prompt's KV, shared by every row of a batch, and the rows' own-key mask of the current step."
-    def __init__(self, kv:torch.Tensor): # `[layers, 2, kv_heads, tokens, head_dim]`
-        self.kv, self.allowed = kv, None                      # allowed: `[B, T, S]` bool, set per step
+    def __init__(self, kv:torch.Tensor, # `[layers, 2, kv_heads, tokens, head_dim]`
+                 source=None): # the segment `kv` was cut from (rows that join must start with it)
+        self.kv, self.source, self.allowed = kv, source, None  # allowed: `[B, T, S]` bool, set per step
     def layer(self, l:int # a decoder layer's index
              ): return self.kv[l, 0], self.kv[l, 1]
 
@@ -248,7 +264,24 @@ def _shared_prefix(be:TorchBackend, contexts) -> tuple[SharedPrefix|None, int]:
     seg = contexts[0][0][0]
     if any(ctx[0][0] is not seg or ctx[0][1] != 0 for ctx in contexts): return None, 0
     P = min(ctx[0][2] for ctx in contexts)
-    return (SharedPrefix(seg.kv[:, :, :, :P]), P) if P > 0 else (None, 0)
+    return (SharedPrefix(seg.kv[:, :, :, :P], seg), P) if P > 0 else (None, 0)
+
+def _own_kv(be:TorchBackend, contexts, P:int):
+    "Rows' KV past the first `P` prompt tokens, right-aligned in `[layers, 2, B, H, L + KV_HEADROOM, D]`; mask; L."
+    own = [sum(b - a for _, a, b in ctx) - P for ctx in contexts]
+    if P: contexts = [[(ctx[0][0], P, ctx[0][2]), *ctx[1:]] for ctx in contexts]    # the rows' own parts
+    B, L, dev = len(contexts), max(own, default=0), be.model.device
+    mask = torch.zeros(B, L, dtype=torch.long, device=dev)
+    buf = torch.empty(be.n_layers, 2, B, be.n_kv_heads, L + KV_HEADROOM, be.head_dim,
+                      dtype=be.model.dtype, device=dev)      # slots past the filled ones are never read
+    for r, ctx in enumerate(contexts):
+        off = L - own[r]
+        buf[:, :, r, :, :off] = 0                            # padding is read (masked): keep it finite
+        mask[r, off:] = 1
+        for seg, a, b in ctx:
+            buf[:, :, r, :, off:off + b - a] = seg.kv[:, :, :, a:b]
+            off += b - a
+    return buf, mask, L
 
 # %% ../nbs/01b_torch.ipynb #306eafbb
 class TorchBatch:
@@ -261,24 +294,10 @@ class TorchBatch:
         B = len(contexts)
         if max(lens, default=0) == 0 and B > 1:
             raise ValueError("Rows without any past cannot be batched (the prompt is never empty).")
-        self.prefix, P = _shared_prefix(be, contexts)
-        if P: contexts = [[(ctx[0][0], P, ctx[0][2]), *ctx[1:]] for ctx in contexts]    # the rows' own parts
-        own = [n - P for n in lens]
-        L, dev = max(own, default=0), be.model.device
-        self.mask = torch.zeros(B, L, dtype=torch.long, device=dev)
-        self.pos = torch.tensor(lens, dtype=torch.long, device=dev)
-        self.cache = None
-        if L > 0 or self.prefix is not None:
-            buf = torch.empty(be.n_layers, 2, B, be.n_kv_heads, L + KV_HEADROOM, be.head_dim,
-                              dtype=be.model.dtype, device=dev)      # slots past the filled ones are never read
-            for r, ctx in enumerate(contexts):
-                off = L - own[r]
-                buf[:, :, r, :, :off] = 0                            # padding is read (masked): keep it finite
-                self.mask[r, off:] = 1
-                for seg, a, b in ctx:
-                    buf[:, :, r, :, off:off + b - a] = seg.kv[:, :, :, a:b]
-                    off += b - a
-            self.cache = _buffer_cache(buf, L, be.model.config)
+        self.prefix, self.P = _shared_prefix(be, contexts)
+        buf, self.mask, L = _own_kv(be, contexts, self.P)
+        self.pos = torch.tensor(lens, dtype=torch.long, device=be.model.device)
+        self.cache = _buffer_cache(buf, L, be.model.config) if L > 0 or self.prefix is not None else None
 
     @property
     def n_rows(self) -> int: return self.mask.shape[0]
@@ -339,3 +358,20 @@ def segment(self:TorchBatch, row:int, # the row
     assert len(real) == n_last, f"row {row} has only {len(real)} tokens"
     kv = torch.stack([torch.stack([l.keys[row][:, real], l.values[row][:, real]]) for l in self.cache.layers])
     return TorchSegment(kv)
+
+# %% ../nbs/01b_torch.ipynb #7a527254
+@patch
+def add(self:TorchBatch, contexts:Sequence[Sequence[tuple]] # per new row, `(segment, start, stop)` slices
+       ) -> bool: # False (nothing changed) if the rows cannot share the batch's prompt
+    "Append rows continuing `contexts` after the batch's rows (computes nothing)."
+    sp = self.prefix
+    if sp is None or any(not c or c[0][0] is not sp.source or c[0][1] != 0 or c[0][2] < self.P for c in contexts):
+        return False
+    buf, mask, L = _own_kv(self.be, contexts, self.P)
+    n = self.mask.shape[1]; N = max(n, L)
+    pad = lambda m, k: torch.cat([m.new_zeros(m.shape[0], k), m], 1)
+    self.mask = torch.cat([pad(self.mask, N - n), pad(mask, N - L)])
+    lens = [sum(b - a for _, a, b in ctx) for ctx in contexts]
+    self.pos = torch.cat([self.pos, torch.tensor(lens, dtype=torch.long, device=self.pos.device)])
+    for l, layer in enumerate(self.cache.layers): layer.add_rows(buf[l, 0], buf[l, 1], L)
+    return True

@@ -343,10 +343,9 @@ def compute(self:Lanes,
     if not need: return
     if not eng.share_prefix: return eng._evaluate_nocache(need)
     row_of_tip = {id(t): r for r, t in enumerate(self.tips)}
-    if self.batch is not None and all(id(n.parent) in row_of_tip for n in need):
-        rows = [row_of_tip[id(n.parent)] for n in need]
-        if rows != list(range(len(self.tips))):
-            self.flush(); self.batch.select(rows); self.pending = [[] for _ in rows]
+    stay = [n for n in need if id(n.parent) in row_of_tip] if self.batch is not None else []
+    join = [n for n in need if id(n.parent) not in row_of_tip]
+    if stay and self._carry_on(stay, join, row_of_tip): need = stay + join
     else:
         self.close()
         ctx = [eng._context(n.parent) for n in need]
@@ -360,6 +359,23 @@ def compute(self:Lanes,
     self.tips = need
     if eng.cache_bytes > eng.max_cache_bytes:
         self.flush(); eng._enforce_cap(keep=need)
+
+# %% ../nbs/02_engine.ipynb #9973ea3c
+@patch
+def _carry_on(self:Lanes, stay:list, join:list, row_of_tip:dict) -> bool:
+    "Move the open batch's rows on to `stay` and append rows for `join`; False: open a new batch instead."
+    if join:
+        if not hasattr(self.batch, "add"): return False
+        self.flush()                                    # a joining row's past may lie in KV not yet stored
+        ctx = [self.eng._context(n.parent) for n in join]
+        if any(c is None for c in ctx): return False
+    rows = [row_of_tip[id(n.parent)] for n in stay]
+    if rows != list(range(len(self.tips))):
+        self.flush(); self.batch.select(rows); self.pending = [[] for _ in rows]
+    if join:
+        if not self.batch.add(ctx): return False
+        self.pending += [[] for _ in join]
+    return True
 
 # %% ../nbs/02_engine.ipynb #3167cea5
 @patch
@@ -437,12 +453,12 @@ def stream_rollouts(self:Engine,
                     temperature:float=1.0, # sampling temperature
                     top_p:float=1.0, # nucleus truncation
                     width:int=8, # rows in flight at most
-                    refill:int|None=None, # free rows before new ones join (default a quarter of `width`)
+                    refill:int=1, # free rows before new ones join
                    ) -> int: # how many rollouts ran
     "Sample rollouts with up to `width` rows in flight, refilling freed rows from `next_start`; returns how many ran."
     check_range("width", width, lo=1, integer=True)
-    refill = max(1, width//4) if refill is None else int(check_range("refill", refill, lo=1, hi=width, integer=True))
-    rows, lanes, started = [], self.lanes(), 0          # rows: [start, current node]
+    check_range("refill", refill, lo=1, hi=width, integer=True)
+    rows, lanes, started, fresh = [], self.lanes(), 0, 0   # rows: [start, current node]; fresh: starts since a forward
     def fill():
         nonlocal started
         while len(rows) < width:
@@ -451,16 +467,17 @@ def stream_rollouts(self:Engine,
             rows.append([s, s]); started += 1
     fill()
     while rows:
-        self.evaluate([c for _, c in rows if c.dist is None and not c.terminal])   # a start whose KV was dropped
         for row in rows:                                # on through every distribution known already
             while not row[1].terminal and row[1].dist is not None:
                 row[1] = self.child(row[1], sample_token(row[1].dist, rng, temperature, top_p))
-        lanes.compute([c for _, c in rows if not c.terminal])
         done = [r for r in rows if r[1].terminal]
         rows[:] = [r for r in rows if not r[1].terminal]
         if done: lanes.flush()                          # store the ended rows' KV: `finished` may score from it
         for s, e in done: finished(s, e)
-        if not rows or width - len(rows) >= refill: fill()
+        if not rows or width - len(rows) >= refill:
+            n = len(rows); fill(); fresh += len(rows) - n
+            if done and len(rows) > n and fresh < width//2: continue   # new rows sample on before the forward
+        if rows: lanes.compute([c for _, c in rows]); fresh = 0    # (a start whose distribution was dropped too)
     lanes.close()
     self._enforce_cap()
     return started

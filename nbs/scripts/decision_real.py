@@ -70,8 +70,11 @@ def main():
             for m in methods:
                 for temp in temps:
                     trace.clear()
+                    # best_of_n one sample at a time: its curve is read from one run, and a wide batch's rewards all
+                    # arrive at its end (the best seen at b < budget would then be that of the shortest replies)
+                    wide = dict(batch_size=1) if m == "best_of_n" else {}
                     res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=1000*i + seed,
-                                       answer=answer, rollout_temperature=temp)
+                                       answer=answer, rollout_temperature=temp, **wide)
                     nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
                     for b in grid:
                         k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
