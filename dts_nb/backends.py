@@ -156,7 +156,7 @@ class ToyBackend(Backend):
                ): return ToySegment(ids), self._lp(ids)
     def open_batch(self, contexts:Sequence[Sequence[tuple]] # per row, `(segment, start, stop)` slices
                   ) -> ToyBatch:
-        return ToyBatch(self, [sum((seg.tokens[a:b] for seg, a, b in ctx), ()) for ctx in contexts])
+        batch = ToyBatch(self, []); batch.add(contexts); return batch
 
 # %% ../nbs/01_backends.ipynb #21b01f62
 @patch
