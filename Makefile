@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -73,6 +73,13 @@ test-slow: setup
 bench: setup
 	mkdir -p outputs/bench
 	$(BIN)/papermill nbs/90_bench.ipynb outputs/bench/90_bench.ipynb -k python3 --cwd nbs
+
+# what the tree methods' batch-filling settings buy in NFE/s (wall-clock: run it on a quiet machine, ~4 min) and cost in
+# NFE on the toy of 91_decision_bench (~20 min): outputs/bench/knobs_{real,toy}.json
+bench-knobs: setup
+	mkdir -p outputs/bench
+	$(BIN)/python nbs/scripts/bench_knobs.py --part real
+	$(BIN)/python nbs/scripts/bench_knobs.py --part toy
 
 # issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~15 min): outputs/bench/decision_toy.*
 decision-bench: setup
