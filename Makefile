@@ -80,6 +80,7 @@ bench-knobs: setup
 	mkdir -p outputs/bench
 	$(BIN)/python nbs/scripts/bench_knobs.py --part real
 	$(BIN)/python nbs/scripts/bench_knobs.py --part toy
+	$(BIN)/python nbs/scripts/bench_knobs.py --part together
 
 # issue 9's decision benchmark on an exact toy (reward decided at token t* of 48; ~15 min): outputs/bench/decision_toy.*
 decision-bench: setup

@@ -6,7 +6,7 @@ Docs: https://dts-nb.github.io/dts_nb/engine.html.md"""
 
 # %% ../nbs/02_engine.ipynb #36125d6a
 from __future__ import annotations
-import time
+import contextvars, time
 from collections import OrderedDict
 from typing import Callable, Sequence
 import numpy as np
@@ -15,7 +15,7 @@ from .core import *
 from .backends import Backend, ToyBackend
 
 # %% auto #0
-__all__ = ['Node', 'sampling_probs', 'sample_token', 'hashed_toy', 'Engine', 'Lanes']
+__all__ = ['Node', 'sampling_probs', 'sample_token', 'hashed_toy', 'current_hub', 'Engine', 'Lanes', 'RolloutStream']
 
 # %% ../nbs/02_engine.ipynb #8fe308ef
 class Node:
@@ -92,6 +92,14 @@ def hashed_toy(
     tb.calls = calls
     return tb
 
+# %% ../nbs/02_engine.ipynb #23baaca3
+_HUB = contextvars.ContextVar("dts_nb_hub", default=None)   # set by `dts_nb.together` in its jobs
+
+def current_hub():
+    "The hub running this search together with others (see `dts_nb.together`), or None."
+    return _HUB.get()
+
+
 # %% ../nbs/02_engine.ipynb #c4fd241e
 class Engine:
     "The token tree over one prompt, with KV reuse, batched evaluation and honest NFE accounting."
@@ -112,7 +120,8 @@ class Engine:
         self._dists: OrderedDict[int, Node] = OrderedDict()         # LRU of nodes holding a dist
         self._segments: OrderedDict[int, _StoredSegment] = OrderedDict()
         t0 = time.perf_counter()
-        seg, dist = backend.prefill(self.prompt_ids)
+        hub = current_hub()                                         # searches run together share the prompt's KV
+        seg, dist = backend.prefill(self.prompt_ids) if hub is None else hub.prefill(backend, self.prompt_ids)
         self.prefill_s = time.perf_counter() - t0
         self.prefill_tokens = self.tokens_processed = len(self.prompt_ids)
         self.forward_calls = 1
@@ -311,71 +320,91 @@ def _evaluate_nocache(self:Engine, todo:Sequence[Node]):
 
 # %% ../nbs/02_engine.ipynb #147057fe
 class Lanes:
-    "A persistent batch whose rows follow nodes down an `Engine`'s tree."
+    "A persistent batch whose rows follow nodes down an `Engine`'s tree (or several engines' trees, one per row)."
     def __init__(self,
-                 engine:Engine): # the engine whose tree the rows follow
-        self.eng, self.batch, self.tips, self.pending = engine, None, [], []
+                 engine:Engine): # the engine whose tree the rows follow (unless `compute` names one per node)
+        self.eng, self.batch, self.tips, self.pending, self.engs = engine, None, [], [], []
 
     def flush(self):
-        "Store the KV the open batch computed since the last flush into the tree."
+        "Store the KV the open batch computed since the last flush into each row's tree."
         for r, fed in enumerate(self.pending):
-            if fed: self.eng._store_segment(self.batch.segment(r, len(fed)), fed)
+            if fed: self.engs[r]._store_segment(self.batch.segment(r, len(fed)), fed)
         self.pending = [[] for _ in self.pending]
 
     def close(self):
         "Flush and drop the batch."
         if self.batch is not None: self.flush()
-        self.batch, self.tips, self.pending = None, [], []
+        self.batch, self.tips, self.pending, self.engs = None, [], [], []
 
 @patch
 def lanes(self:Engine) -> Lanes:
     "A persistent batch for stepping many nodes down the tree together (see `Lanes`)."
     return Lanes(self)
 
+
 # %% ../nbs/02_engine.ipynb #d11dc563
+def _by_engine(need:list, engs:list) -> dict:
+    "The nodes of each engine, in order."
+    out = {}
+    for n, e in zip(need, engs): out.setdefault(id(e), (e, []))[1].append(n)
+    return out
+
+
+# %% ../nbs/02_engine.ipynb #de526c62
 @patch
 def compute(self:Lanes,
             nodes:Sequence[Node], # nodes to evaluate (those evaluated or terminal are skipped)
-           ):
+            engines:Sequence[Engine]|None=None, # the engine of each node (default: this batch's engine for all)
+           ) -> int: # rows fed (0: every node had its distribution)
     "Give every node in `nodes` its next-token distribution (one forward for all that lack one)."
-    eng = self.eng
-    need = list({id(n): n for n in nodes if n.dist is None and not n.terminal}.values())
-    if not need: return
-    if not eng.share_prefix: return eng._evaluate_nocache(need)
+    engines = [self.eng]*len(nodes) if engines is None else list(engines)
+    pairs = list({id(n): (n, e) for n, e in zip(nodes, engines) if n.dist is None and not n.terminal}.values())
+    if not pairs: return 0
+    if not all(e.share_prefix for _, e in pairs):
+        for e, ns in _by_engine(*zip(*pairs)).values(): e._evaluate_nocache(ns)
+        return len(pairs)
     row_of_tip = {id(t): r for r, t in enumerate(self.tips)}
-    stay = [n for n in need if id(n.parent) in row_of_tip] if self.batch is not None else []
-    join = [n for n in need if id(n.parent) not in row_of_tip]
-    if stay and self._carry_on(stay, join, row_of_tip): need = stay + join
+    stay = [p for p in pairs if id(p[0].parent) in row_of_tip] if self.batch is not None else []
+    join = [p for p in pairs if id(p[0].parent) not in row_of_tip]
+    if stay and self._carry_on(stay, join, row_of_tip): pairs = stay + join
     else:
         self.close()
-        ctx = [eng._context(n.parent) for n in need]
-        if any(c is None for c in ctx): return eng.evaluate(need)   # dropped KV: the generic path recomputes it
-        self.batch, self.pending = eng.backend.open_batch(ctx), [[] for _ in need]
+        ctx = [e._context(n.parent) for n, e in pairs]
+        if any(c is None for c in ctx):                  # dropped KV: the generic path recomputes it
+            for e, ns in _by_engine(*zip(*pairs)).values(): e.evaluate(ns)
+            return len(pairs)
+        self.batch, self.pending = self.eng.backend.open_batch(ctx), [[] for _ in pairs]
+    need, engs = [n for n, _ in pairs], [e for _, e in pairs]
     out = self.batch.step([[n.token] for n in need])
-    eng.forward_calls += 1; eng.tokens_processed += len(need)
-    eng._count(need)
     for r, n in enumerate(need):
-        eng._set_dist(n, out[r][-1]); self.pending[r].append(n)
-    self.tips = need
-    if eng.cache_bytes > eng.max_cache_bytes:
-        self.flush(); eng._enforce_cap(keep=need)
+        engs[r].tokens_processed += 1; engs[r]._count([n])
+        engs[r]._set_dist(n, out[r][-1]); self.pending[r].append(n)
+    self.tips, self.engs = need, engs
+    by = _by_engine(need, engs)
+    for e, _ in by.values(): e.forward_calls += 1          # each engine's count: the forwards its rows took part in
+    if any(e.cache_bytes > e.max_cache_bytes for e, _ in by.values()):
+        self.flush()
+        for e, ns in by.values(): e._enforce_cap(keep=ns)
+    return len(need)
+
 
 # %% ../nbs/02_engine.ipynb #9973ea3c
 @patch
 def _carry_on(self:Lanes, stay:list, join:list, row_of_tip:dict) -> bool:
-    "Move the open batch's rows on to `stay` and append rows for `join`; False: open a new batch instead."
+    "Move the open batch's rows on to `stay` and append rows for `join` (`(node, engine)` pairs); False: open anew."
     if join:
         if not hasattr(self.batch, "add"): return False
         self.flush()                                    # a joining row's past may lie in KV not yet stored
-        ctx = [self.eng._context(n.parent) for n in join]
+        ctx = [e._context(n.parent) for n, e in join]
         if any(c is None for c in ctx): return False
-    rows = [row_of_tip[id(n.parent)] for n in stay]
+    rows = [row_of_tip[id(n.parent)] for n, _ in stay]
     if rows != list(range(len(self.tips))):
         self.flush(); self.batch.select(rows); self.pending = [[] for _ in rows]
     if join:
         if not self.batch.add(ctx): return False
         self.pending += [[] for _ in join]
     return True
+
 
 # %% ../nbs/02_engine.ipynb #3167cea5
 @patch
@@ -445,6 +474,55 @@ def score_endings(self:Engine,
     return np.array([sum(float(n.parent.dist[n.token]) for n in c) + end(c[-1]) for c in chains])
 
 # %% ../nbs/02_engine.ipynb #f373abe5
+class RolloutStream:
+    "The rows of one `stream_rollouts` call: `advance` runs everything up to the next forward."
+    def __init__(self,
+                 engine:Engine, # whose tree the rows walk
+                 next_start:Callable, # `next_start(in_flight)`: a node to start a row from, or None for none now
+                 finished:Callable, # `finished(start, end)`, called as each row ends
+                 rng:np.random.Generator, # the source of every draw
+                 temperature:float=1.0, # sampling temperature
+                 top_p:float=1.0, # nucleus truncation
+                 width:int=8, # rows in flight at most
+                 refill:int=1): # free rows before new ones join
+        check_range("width", width, lo=1, integer=True)
+        check_range("refill", refill, lo=1, hi=width, integer=True)
+        self.eng, self.next_start, self.finished, self.rng = engine, next_start, finished, rng
+        self.temperature, self.top_p, self.width, self.refill = temperature, top_p, width, refill
+        self.rows, self.started, self.fresh = [], 0, 0   # rows: [start, current node]; fresh: starts since a forward
+        self.fill()
+
+    def fill(self):
+        "Start rows from `next_start` while there is room and it offers one."
+        while len(self.rows) < self.width:
+            s = self.next_start([tuple(r) for r in self.rows])
+            if s is None: return
+            self.rows.append([s, s]); self.started += 1
+
+
+# %% ../nbs/02_engine.ipynb #31af6ffe
+@patch
+def advance(self:RolloutStream,
+            flush:Callable, # stores the KV of the batch the rows ride in (before `finished` runs)
+           ) -> list[Node]: # the rows' nodes (those without a distribution: the next forward); empty: it is over
+    "Sample on through known distributions, finish ended rows, refill: what the next forward must compute."
+    rows, eng = self.rows, self.eng
+    while rows:
+        for row in rows:                                # on through every distribution known already
+            while not row[1].terminal and row[1].dist is not None:
+                row[1] = eng.child(row[1], sample_token(row[1].dist, self.rng, self.temperature, self.top_p))
+        done = [r for r in rows if r[1].terminal]
+        rows[:] = [r for r in rows if not r[1].terminal]
+        if done: flush()                                # store the ended rows' KV: `finished` may score from it
+        for s, e in done: self.finished(s, e)
+        if not rows or self.width - len(rows) >= self.refill:
+            n = len(rows); self.fill(); self.fresh += len(rows) - n
+            if done and len(rows) > n and self.fresh < self.width//2: continue   # new rows sample on first
+        if rows: self.fresh = 0; return [c for _, c in rows]    # (a start whose distribution was dropped too)
+    return []
+
+
+# %% ../nbs/02_engine.ipynb #60ec12da
 @patch
 def stream_rollouts(self:Engine,
                     next_start:Callable, # `next_start(in_flight)`: a node to start a row from, or None for none now
@@ -456,28 +534,11 @@ def stream_rollouts(self:Engine,
                     refill:int=1, # free rows before new ones join
                    ) -> int: # how many rollouts ran
     "Sample rollouts with up to `width` rows in flight, refilling freed rows from `next_start`; returns how many ran."
-    check_range("width", width, lo=1, integer=True)
-    check_range("refill", refill, lo=1, hi=width, integer=True)
-    rows, lanes, started, fresh = [], self.lanes(), 0, 0   # rows: [start, current node]; fresh: starts since a forward
-    def fill():
-        nonlocal started
-        while len(rows) < width:
-            s = next_start([tuple(r) for r in rows])
-            if s is None: return
-            rows.append([s, s]); started += 1
-    fill()
-    while rows:
-        for row in rows:                                # on through every distribution known already
-            while not row[1].terminal and row[1].dist is not None:
-                row[1] = self.child(row[1], sample_token(row[1].dist, rng, temperature, top_p))
-        done = [r for r in rows if r[1].terminal]
-        rows[:] = [r for r in rows if not r[1].terminal]
-        if done: lanes.flush()                          # store the ended rows' KV: `finished` may score from it
-        for s, e in done: finished(s, e)
-        if not rows or width - len(rows) >= refill:
-            n = len(rows); fill(); fresh += len(rows) - n
-            if done and len(rows) > n and fresh < width//2: continue   # new rows sample on before the forward
-        if rows: lanes.compute([c for _, c in rows]); fresh = 0    # (a start whose distribution was dropped too)
+    stream, hub = RolloutStream(self, next_start, finished, rng, temperature, top_p, width, refill), current_hub()
+    if hub is not None: return hub.stream(stream)           # searches run together: the hub steps it with the others
+    lanes = self.lanes()
+    while nodes := stream.advance(lanes.flush): lanes.compute(nodes)
     lanes.close()
     self._enforce_cap()
-    return started
+    return stream.started
+

@@ -1,6 +1,6 @@
 """What the tree methods' batch-filling settings (`first_round`, `while_probing`, `batch_size`) buy and cost.
 
-Two parts, each printing a table and writing outputs/bench/knobs_<part>.json:
+Three parts, each printing a table and writing outputs/bench/knobs_<part>.json:
 
 - `--part real`: NFE/s, forwards and rows per forward of best_of_n and of maxent_ts / dts_star under each setting on the
   default model (the 599-token M4 prompt, 48 new tokens, 1,024 NFE, the reply-length reward of 90_bench). Wall-clock:
@@ -8,6 +8,10 @@ Two parts, each printing a table and writing outputs/bench/knobs_<part>.json:
 - `--part toy`: the NFE maxent_ts needs under each setting to reach best_of_n@1024's mean expected-best reward on the
   toy family of 91_decision_bench (reward decided at token t* of 48, 30 seeds, budgets 128-2048). Its toy, reward and
   reach table are executed from that notebook's cells, so both measure the same thing (~17 min on one core).
+- `--part together`: NFE/s (total NFE / total wall-clock, prefill included) of 1, 2, 4 and 8 searches of one method
+  over the same prompt (seeds 0..k-1) run together (`dts_nb.together.run_together`, one shared batch), for best_of_n,
+  maxent_ts and dts_star at their defaults (the setting of `--part real`), with ratios to the same method alone, to
+  best_of_n alone and to best_of_n at the same k. Wall-clock: a quiet machine (~15 min).
 
     python nbs/scripts/bench_knobs.py --part real
 """
@@ -45,6 +49,36 @@ def real_part() -> pd.DataFrame:
     R["vs_best_of_n"] = (R.nfe_per_s/R.nfe_per_s[R.method == "best_of_n"].iloc[0]).round(2)
     return R
 
+def together_part() -> pd.DataFrame:
+    from functools import partial
+    from dts_nb.backends import load_backend
+    from dts_nb.data import load_dataset
+    from dts_nb.prompts import build_prompt, token_counter
+    from dts_nb.search import run_search
+    from dts_nb.together import Together
+    import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
+    be = load_backend("smollm2-135m-instruct")
+    sample = load_dataset("m4_subset", n=1, seed=0)[0]
+    ids = be.encode_prompt(build_prompt(sample, max_prompt_tokens=600, count_tokens=token_counter(be)).messages)
+    length_reward = lambda text, tok: -abs(len(text) - 150)/150
+    run_search("best_of_n", be, ids, length_reward, budget=64, max_new_tokens=48, seed=0)          # warm-up
+    rows = []
+    for m in tqdm(["best_of_n", "maxent_ts", "dts_star"], desc="methods"):
+        for k in (1, 2, 4, 8):
+            jobs = [partial(run_search, m, be, ids, length_reward, budget=1024, max_new_tokens=48, seed=s)
+                    for s in range(k)]
+            hub, t0 = Together(at_once=k), time.perf_counter()
+            res = hub.run(jobs, desc=f"{m} x{k}")
+            wall, nfe = time.perf_counter() - t0, sum(r.nfe for r in res)
+            rows.append(dict(method=m, searches=k, nfe=nfe, wall_s=round(wall, 2), nfe_per_s=round(nfe/wall, 1),
+                             forwards=hub.forwards, rows_per_forward=round(nfe/max(hub.forwards, 1), 1)))
+    R = pd.DataFrame(rows)
+    solo = R[R.searches == 1].set_index("method").nfe_per_s
+    R["vs_same_alone"] = (R.nfe_per_s/R.method.map(solo)).round(2)
+    R["vs_best_of_n_alone"] = (R.nfe_per_s/solo["best_of_n"]).round(2)
+    R["vs_best_of_n_same_k"] = (R.nfe_per_s/R.searches.map(R[R.method == "best_of_n"].set_index("searches").nfe_per_s)).round(2)
+    return R
+
 def toy_part() -> pd.DataFrame:
     nb = json.loads((Path(__file__).parents[1]/"91_decision_bench.ipynb").read_text())
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
@@ -66,12 +100,12 @@ def toy_part() -> pd.DataFrame:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--part", required=True, choices=["real", "toy"])
+    ap.add_argument("--part", required=True, choices=["real", "toy", "together"])
     ap.add_argument("--out", default=None, help="folder for knobs_<part>.json (default: outputs/bench)")
     a = ap.parse_args()
     from dts_nb.core import outputs_dir, atomic_write
     t0 = time.time()
-    R = real_part() if a.part == "real" else toy_part()
+    R = {"real": real_part, "toy": toy_part, "together": together_part}[a.part]()
     print(R.to_string(index=False), f"\n({time.time() - t0:.0f} s)")
     out = Path(a.out) if a.out else outputs_dir()/"bench"; out.mkdir(parents=True, exist_ok=True)
     atomic_write(out/f"knobs_{a.part}.json", json.dumps(R.to_dict("records"), indent=1, default=str))

@@ -9,7 +9,8 @@ writes outputs/bench/decision_real_<stage>.json and .png.
 
     python nbs/scripts/decision_real.py --stage har --prompts 8 --seeds 2 --budget 1536
 """
-import argparse, json, time
+import argparse, contextvars, json, time
+from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -35,6 +36,8 @@ def main():
     ap.add_argument("--methods", default="best_of_n,mcts,dts,dts_star,maxent_ts")
     ap.add_argument("--temperatures", default="1.0,0.7", help="rollout_temperature values")
     ap.add_argument("--max-new-tokens", type=int, default=48)
+    ap.add_argument("--together", type=int, default=6, help="searches of one prompt in progress at once, sharing the "
+                    "engine's batch (dts_nb.together; 1: one after another). Results are the same either way")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     from dts_nb.core import outputs_dir, atomic_write
@@ -44,46 +47,52 @@ def main():
     from dts_nb.har_rewards import answer_label
     from dts_nb.runner import RunConfig, run_reward
     import dts_nb.search as S
+    from dts_nb.together import run_together
     import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
 
     cfg = RunConfig(stage=a.stage).resolved()
     be = load_backend(cfg.model)
     samples = load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)
     labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
-    trace = []
-    orig = S.SearchContext.reward
+    TRACE = contextvars.ContextVar("trace")                  # each search's own list (searches may run together)
+    orig_init, orig = S.SearchContext.__init__, S.SearchContext.reward
+    def init(self, *args, **kw): orig_init(self, *args, **kw); self.trace = TRACE.get()
     def traced(self, node):                                  # best reward seen vs NFE spent, after every new score
-        key, fresh = tuple(node.tokens), tuple(node.tokens) not in self._rewards
+        fresh = tuple(node.tokens) not in self._rewards
         r = orig(self, node)
-        if fresh: trace.append((self.engine.nfe, r))
+        if fresh: self.trace.append((self.engine.nfe, r))
         return r
-    S.SearchContext.reward = traced
+    S.SearchContext.__init__, S.SearchContext.reward = init, traced
     methods, temps = a.methods.split(","), [float(t) for t in a.temperatures.split(",")]
     grid = np.unique(np.r_[np.geomspace(128, a.budget, 9).round(), a.reference]).astype(int)
+    def search(m, temp, seed, ids, reward, answer):
+        trace = []; TRACE.set(trace)
+        # best_of_n one sample at a time: its curve is read from one run, and a wide batch's rewards all
+        # arrive at its end (the best seen at b < budget would then be that of the shortest replies)
+        wide = dict(batch_size=1) if m == "best_of_n" else {}
+        res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=seed,
+                           answer=answer, rollout_temperature=temp, **wide)
+        return res, trace
     rows, t0 = [], time.time()
     for i, sample in enumerate(samples):
         prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
         ids = be.encode_prompt(prompt.messages)
         reward = run_reward(cfg, sample)
         answer = S.AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
-        for seed in range(a.seeds):
-            for m in methods:
-                for temp in temps:
-                    trace.clear()
-                    # best_of_n one sample at a time: its curve is read from one run, and a wide batch's rewards all
-                    # arrive at its end (the best seen at b < budget would then be that of the shortest replies)
-                    wide = dict(batch_size=1) if m == "best_of_n" else {}
-                    res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=1000*i + seed,
-                                       answer=answer, rollout_temperature=temp, **wide)
-                    nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
-                    for b in grid:
-                        k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
-                        rows.append(dict(prompt=sample.id, seed=seed, method=m, temperature=temp, budget=int(b),
-                                         best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
-                                         branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
-                                         nfe_per_rollout=res.stats.get("nfe_per_rollout")))
-                    print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{len(samples)} seed {seed} {m} T={temp}: best {rs[-1]:.4g}, "
-                          f"NFE {res.nfe}, branch depth {res.stats.get('mean_branch_depth', 0):.1f}", flush=True)
+        units = [(seed, m, temp) for seed in range(a.seeds) for m in methods for temp in temps]
+        jobs = [partial(search, m, temp, 1000*i + seed, ids, reward, answer) for seed, m, temp in units]
+        # one prompt's searches share the engine's batch (dts_nb.together): each returns what it returns alone
+        done = run_together(jobs, at_once=a.together, desc=f"prompt {i + 1}") if a.together > 1 else [j() for j in jobs]
+        for (seed, m, temp), (res, trace) in zip(units, done):
+            nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
+            for b in grid:
+                k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
+                rows.append(dict(prompt=sample.id, seed=seed, method=m, temperature=temp, budget=int(b),
+                                 best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
+                                 branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
+                                 nfe_per_rollout=res.stats.get("nfe_per_rollout")))
+            print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{len(samples)} seed {seed} {m} T={temp}: best {rs[-1]:.4g}, "
+                  f"NFE {res.nfe}, branch depth {res.stats.get('mean_branch_depth', 0):.1f}", flush=True)
     R = pd.DataFrame(rows)
     curve = R.groupby(["method", "temperature", "budget"])["best"].mean().unstack("budget")
     print("\nmean best reward seen, by NFE budget:\n", curve.round(4).to_string())
