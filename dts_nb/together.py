@@ -25,7 +25,7 @@ class Together:
     def __init__(self,
                  at_once:int=4): # jobs in progress at once (their streams share the batch)
         self.at_once = check_range("at_once", at_once, lo=1, integer=True)
-        self.streams, self.prompts, self.lanes, self.main = [], {}, None, None   # streams: [job, stream, ended]
+        self.streams, self.prompts, self.lanes, self.main = [], {}, None, None   # streams: (job, stream) pairs
         self.forwards = 0                                           # forwards of the shared batch
 
     def prefill(self,
@@ -48,7 +48,7 @@ def stream(self:Together,
     elif stream.eng.backend is not self.lanes.eng.backend:
         raise ValueError("run_together: a job runs a different backend from the others; one hub batches one model: "
                          "run its searches in another run_together call.")
-    self.streams.append([getcurrent(), stream, False])
+    self.streams.append((getcurrent(), stream))
     self.main.switch()                                 # the hub steps every stream; back here once this one ended
     return stream.started
 
@@ -59,7 +59,7 @@ def step(self:Together):
     "One round: advance every stream, switch back to the jobs of ended ones, one shared forward for the rest."
     nodes, engs = [], []
     for entry in list(self.streams):
-        job, st, _ = entry
+        job, st = entry
         ns = st.advance(self.lanes.flush)
         if ns: nodes += ns; engs += [st.eng]*len(ns); continue
         self.streams.remove(entry); st.eng._enforce_cap()
@@ -96,6 +96,7 @@ def run(self:Together,
                 if (n := len(jobs) - len(queue) - sum(not g.dead for g in live)) > bar.n: bar.update(n - bar.n)
     finally:
         if self.lanes is not None: self.lanes.close()
+        self.lanes = None                              # a next `run` may batch another model
     return results
 
 
