@@ -25,7 +25,8 @@ SETTINGS = {"defaults": {}, "first_round=8": dict(first_round=8), "while_probing
             "first_round=16, while_probing=16, 32 rows": dict(first_round=16, while_probing=16, batch_size=32)}
 TOY_SETTINGS = ["defaults", "first_round=8, while_probing=8", "first_round=16, while_probing=16, 32 rows"]
 
-def real_part() -> pd.DataFrame:
+def real_setup():
+    "The default model, the 599-token M4 prompt's ids and the reply-length reward of 90_bench, after a warm-up."
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset
     from dts_nb.prompts import build_prompt, token_counter
@@ -36,6 +37,11 @@ def real_part() -> pd.DataFrame:
     ids = be.encode_prompt(build_prompt(sample, max_prompt_tokens=600, count_tokens=token_counter(be)).messages)
     length_reward = lambda text, tok: -abs(len(text) - 150)/150
     run_search("best_of_n", be, ids, length_reward, budget=64, max_new_tokens=48, seed=0)          # warm-up
+    return be, ids, length_reward
+
+def real_part() -> pd.DataFrame:
+    from dts_nb.search import run_search
+    be, ids, length_reward = real_setup()
     runs = [("best_of_n", "defaults")] + [(m, k) for m in ("maxent_ts", "dts_star") for k in SETTINGS
                                           if m == "maxent_ts" or k in TOY_SETTINGS]
     rows = []
@@ -51,17 +57,9 @@ def real_part() -> pd.DataFrame:
 
 def together_part() -> pd.DataFrame:
     from functools import partial
-    from dts_nb.backends import load_backend
-    from dts_nb.data import load_dataset
-    from dts_nb.prompts import build_prompt, token_counter
     from dts_nb.search import run_search
     from dts_nb.together import Together
-    import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
-    be = load_backend("smollm2-135m-instruct")
-    sample = load_dataset("m4_subset", n=1, seed=0)[0]
-    ids = be.encode_prompt(build_prompt(sample, max_prompt_tokens=600, count_tokens=token_counter(be)).messages)
-    length_reward = lambda text, tok: -abs(len(text) - 150)/150
-    run_search("best_of_n", be, ids, length_reward, budget=64, max_new_tokens=48, seed=0)          # warm-up
+    be, ids, length_reward = real_setup()
     rows = []
     for m in tqdm(["best_of_n", "maxent_ts", "dts_star"], desc="methods"):
         for k in (1, 2, 4, 8):
