@@ -505,7 +505,7 @@ class RolloutStream:
 def advance(self:RolloutStream,
             flush:Callable, # stores the KV of the batch the rows ride in (before `finished` runs)
            ) -> list[Node]: # the rows' nodes (those without a distribution: the next forward); empty: it is over
-    "Sample on through known distributions, finish ended rows, refill: what the next forward must compute."
+    "Sample on through known distributions, finish ended rows, refill: the rows' nodes for the next forward."
     rows, eng = self.rows, self.eng
     while rows:
         for row in rows:                                # on through every distribution known already
