@@ -121,10 +121,11 @@ class Engine:
         self._segments: OrderedDict[int, _StoredSegment] = OrderedDict()
         t0 = time.perf_counter()
         hub = current_hub()                                         # searches run together share the prompt's KV
-        seg, dist = backend.prefill(self.prompt_ids) if hub is None else hub.prefill(backend, self.prompt_ids)
+        seg, dist, n = ((*backend.prefill(self.prompt_ids), len(self.prompt_ids)) if hub is None
+                        else hub.prefill(backend, self.prompt_ids))   # n: 0 when another engine of the hub prefilled it
         self.prefill_s = time.perf_counter() - t0
-        self.prefill_tokens = self.tokens_processed = len(self.prompt_ids)
-        self.forward_calls = 1
+        self.prefill_tokens = self.tokens_processed = n
+        self.forward_calls = int(n > 0)
         self.prompt_segment = seg
         self.root = Node(None, None)
         self.root.dist, self.root.computed = dist, True

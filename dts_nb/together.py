@@ -31,11 +31,11 @@ class Together:
     def prefill(self,
                 backend, # the model
                 ids:Sequence[int], # the prompt's token ids
-               ) -> tuple: # (segment, distribution), computed once per backend and prompt
-        "The prompt's KV and next-token distribution, shared by every engine of this hub."
-        key = (id(backend), tuple(ids))
-        if key not in self.prompts: self.prompts[key] = (backend, backend.prefill(list(ids)))
-        return self.prompts[key][1]
+               ) -> tuple: # (segment, distribution, tokens this call prefilled: the prompt's length once, then 0)
+        "The prompt's KV and next-token distribution, computed once per backend and prompt for this hub's engines."
+        key, fresh = (id(backend), tuple(ids)), (id(backend), tuple(ids)) not in self.prompts
+        if fresh: self.prompts[key] = (backend, backend.prefill(list(ids)))
+        return (*self.prompts[key][1], len(ids) if fresh else 0)
 
 
 # %% ../nbs/02b_together.ipynb #2b3161cf

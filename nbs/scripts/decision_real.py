@@ -26,6 +26,25 @@ def paired_table(R, methods, temps, budget):
                             mean_difference=round(float(d.mean()), 4), wilcoxon_p=round(float(wilcoxon(nz).pvalue), 4) if len(nz) else 1.0))
     return pd.DataFrame(out)
 
+def resumed(csv, grid, a):
+    "Rows of an earlier run in `csv` and the (prompt, seed, method, temperature) searches they hold; a clear error if they do not fit."
+    if not csv.exists(): return [], set(), time.time()
+    R = pd.read_csv(csv, dtype={"prompt": str})
+    budgets = sorted(R.budget.unique())
+    if budgets != sorted(int(b) for b in grid):
+        raise SystemExit(f"--resume: {csv} was run on budgets {budgets}, this run's grid is {sorted(grid)}: use the same "
+                         f"--budget and --reference, or another --out")
+    js = csv.with_suffix(".json")
+    if js.exists():
+        old = json.loads(js.read_text())["args"]
+        for k in ("stage", "max_new_tokens"):
+            if old[k] != getattr(a, k): raise SystemExit(f"--resume: {js} was run with {k}={old[k]!r}, not {getattr(a, k)!r}")
+    counts = R.groupby(["prompt", "seed", "method", "temperature"]).size()
+    if (counts != len(grid)).any():
+        raise SystemExit(f"--resume: {csv} holds searches with a partial curve; remove them or use another --out")
+    print(f"resuming: {len(counts)} searches already in {csv}", flush=True)
+    return R.to_dict("records"), set((str(p), int(s), m, float(t)) for p, s, m, t in counts.index), time.time()
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stage", default="har", choices=["har", "captioning"])
@@ -39,6 +58,8 @@ def main():
     ap.add_argument("--together", type=int, default=6, help="searches of one prompt in progress at once, sharing the "
                     "engine's batch (dts_nb.together; 1: one after another). Results are the same either way")
     ap.add_argument("--out", default=None)
+    ap.add_argument("--resume", action="store_true", help="keep the searches already in --out's CSV (written after "
+                    "every prompt) and run only the missing ones; the grid and settings must match")
     a = ap.parse_args()
     from dts_nb.core import outputs_dir, atomic_write
     from dts_nb.backends import load_backend
@@ -73,13 +94,17 @@ def main():
         res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=seed,
                            answer=answer, rollout_temperature=temp, **wide)
         return res, trace
-    rows, t0 = [], time.time()
+    out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
+    csv = out_dir/f"decision_real_{a.stage}.csv"
+    rows, done_units, t0 = resumed(csv, grid, a) if a.resume else ([], set(), time.time())
     for i, sample in enumerate(samples):
         prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
         ids = be.encode_prompt(prompt.messages)
         reward = run_reward(cfg, sample)
         answer = S.AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
-        units = [(seed, m, temp) for seed in range(a.seeds) for m in methods for temp in temps]
+        units = [(seed, m, temp) for seed in range(a.seeds) for m in methods for temp in temps
+                 if (str(sample.id), seed, m, temp) not in done_units]
+        if not units: continue
         jobs = [partial(search, m, temp, 1000*i + seed, ids, reward, answer) for seed, m, temp in units]
         # one prompt's searches share the engine's batch (dts_nb.together): each returns what it returns alone
         done = run_together(jobs, at_once=a.together, desc=f"prompt {i + 1}") if a.together > 1 else [j() for j in jobs]
@@ -87,13 +112,16 @@ def main():
             nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
             for b in grid:
                 k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
-                rows.append(dict(prompt=sample.id, seed=seed, method=m, temperature=temp, budget=int(b),
+                rows.append(dict(prompt=str(sample.id), seed=seed, method=m, temperature=temp, budget=int(b),
                                  best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
                                  branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
                                  nfe_per_rollout=res.stats.get("nfe_per_rollout")))
             print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{len(samples)} seed {seed} {m} T={temp}: best {rs[-1]:.4g}, "
                   f"NFE {res.nfe}, branch depth {res.stats.get('mean_branch_depth', 0):.1f}", flush=True)
+        atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # a checkpoint: whole prompts only (--resume)
     R = pd.DataFrame(rows)
+    want = {(str(s.id), seed, m, t) for s in samples for seed in range(a.seeds) for m in methods for t in temps}
+    R = R[[(str(p), sd, m, t) in want for p, sd, m, t in zip(R.prompt, R.seed, R.method, R.temperature)]]
     curve = R.groupby(["method", "temperature", "budget"])["best"].mean().unstack("budget")
     print("\nmean best reward seen, by NFE budget:\n", curve.round(4).to_string())
     units = R[["prompt", "seed"]].drop_duplicates().to_numpy()
@@ -124,12 +152,11 @@ def main():
     paired = paired_table(R, methods, temps, int(grid.max()))
     print(f"\nbest reward at {grid.max()} NFE against best_of_n at the same temperature, paired over prompt x seed:\n",
           paired.to_string(index=False))
-    out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(out_dir/f"decision_real_{a.stage}.json", json.dumps(dict(args=vars(a), model=cfg.model, dataset=cfg.dataset,
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
                  reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
                  runs=len(R)//len(grid)), indent=1, default=str))
-    atomic_write(out_dir/f"decision_real_{a.stage}.csv", R.to_csv(index=False))   # every run's curve, for other statistics
+    atomic_write(csv, R.to_csv(index=False))   # every run's curve, for other statistics
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
     for (m, t), c in curve.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
