@@ -439,27 +439,33 @@ def _start_run(cfg, folder, backend, log):
     return backend, labels, todo
 
 # %% ../nbs/09_runner.ipynb #945c81a2
+def _prompt_line(cfg, folder, backend, sample, epoch:int, labels) -> dict:
+    "Search one prompt: its results line (the error's, when it fails); the run's first tree goes to tree.json."
+    try:
+        line, res = _sample_line(cfg, backend, sample, epoch, labels)
+        if epoch == 0 and res.tree is not None and not (folder/"tree.json").exists():
+            from dts_nb.tree import tree_to_dict
+            atomic_write(folder/"tree.json", json.dumps(tree_to_dict(res.tree, backend.decode, highlight=None)))
+        return line
+    except Exception as e:
+        return dict(key=f"{sample.id}#{epoch}", sample_id=sample.id, epoch=epoch, label=sample.label, text=None,
+                    reward=None, metrics=None, error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=8))
+
+def _record_line(folder, line:dict, wb, say):
+    "Append `line` to the run's results, log it to W&B (`wb`, or None) and `say` one line about it."
+    append_line(folder/"results.jsonl", line)
+    if wb is not None and not line["error"]:
+        wb.log({f"sample/{k}": v for k, v in line["metrics"].items() if isinstance(v, (int, float))})
+    say(f"{line['key']}: ERROR {line['error']}" if line["error"] else f"{line['key']}: reward {line['reward']:.4g}, "
+        f"NFE {line['nfe']}, {line['wall_s']:.1f}s, {line['text'][:50]!r}")
+
 def _run_prompts(cfg, folder, backend, todo, labels, wb, progress, log):
     "Search each (sample, epoch) of `todo` and append its line; a failing prompt is recorded and the run goes on."
     from tqdm.auto import tqdm
     bar = tqdm(todo, desc=f"{cfg.method} {cfg.stage}", disable=not progress)
     for sample, epoch in bar:
-        try:
-            line, res = _sample_line(cfg, backend, sample, epoch, labels)
-            if epoch == 0 and res.tree is not None and not (folder/"tree.json").exists():
-                from dts_nb.tree import tree_to_dict
-                atomic_write(folder/"tree.json", json.dumps(tree_to_dict(res.tree, backend.decode, highlight=None)))
-        except Exception as e:
-            line = dict(key=f"{sample.id}#{epoch}", sample_id=sample.id, epoch=epoch, label=sample.label, text=None,
-                        reward=None, metrics=None, error=f"{type(e).__name__}: {e}",
-                        traceback=traceback.format_exc(limit=8))
-        append_line(folder/"results.jsonl", line)
-        if wb is not None and not line["error"]:
-            wb.log({f"sample/{k}": v for k, v in line["metrics"].items() if isinstance(v, (int, float))})
-        msg = (f"{line['key']}: ERROR {line['error']}" if line["error"] else
-               f"{line['key']}: reward {line['reward']:.4g}, NFE {line['nfe']}, {line['wall_s']:.1f}s, "
-               f"{line['text'][:50]!r}")
-        bar.write(msg) if progress else log(msg)
+        _record_line(folder, _prompt_line(cfg, folder, backend, sample, epoch, labels), wb,
+                     bar.write if progress else log)
 
 def wandb_start(
     cfg:RunConfig, # the run's config, logged as the W&B run's config
@@ -471,6 +477,37 @@ def wandb_start(
     return import_wandb().init(project=os.environ.get("WANDB_PROJECT") or "dts_nb", name=folder.name,
                                config=asdict(cfg), dir=str(folder), mode=mode,
                                group=os.environ.get("DTS_NB_SWEEP") or None, job_type=cfg.method)
+
+# %% ../nbs/09_runner.ipynb #5938e608
+def _check_failed(folder, summary:dict):
+    "`RunFailedError` when every prompt of the run in `folder` failed."
+    if summary["n"] and summary["n_failed"] == summary["n"]:
+        first = next(l for l in read_lines(folder/"results.jsonl") if l.get("error"))
+        raise RunFailedError(f"Every prompt of {folder.name} failed ({summary['n']} of {summary['n']}); the first, "
+                             f"{first['key']}: {first['error']}. Each line of {folder/'results.jsonl'} records its "
+                             "error and traceback; fix the cause and rerun (failed prompts are retried).")
+
+def _run_locked(cfg, folder, backend, progress, log) -> dict:
+    "Prepare, run the prompts still to do (W&B finished whatever happens), write and return the summary."
+    backend, labels, todo = _start_run(cfg, folder, backend, log)
+    wb, ok = (wandb_start(cfg, folder) if cfg.wandb else None), False
+    try:
+        _run_prompts(cfg, folder, backend, todo, labels, wb, progress, log)
+        summary = _write_summary(cfg, folder, labels)
+        if wb is not None: wb.summary.update({k: v["mean"] for k, v in summary["metrics"].items()})
+        ok = summary["n_failed"] < summary["n"] or summary["n"] == 0
+    finally:
+        if wb is not None: wb.finish(exit_code=0 if ok else 1)
+    r = summary["metrics"].get("reward", {})
+    log(f"{folder}: {summary['n']} lines, {summary['n_failed']} failed, mean reward {r.get('mean')}")
+    return summary
+
+def _write_summary(cfg, folder, labels) -> dict:
+    "Summarize the run's lines into summary.json (`complete` when none failed: a sweep retries the others)."
+    summary = summarize(read_lines(folder/"results.jsonl"), cfg, labels)
+    summary["complete"] = summary["n_failed"] == 0
+    atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=_json_default))
+    return summary
 
 # %% ../nbs/09_runner.ipynb #464bb5ad
 def run_eval(
@@ -489,26 +526,5 @@ def run_eval(
             if new and not (folder/"config.json").exists():
                 shutil.rmtree(folder, ignore_errors=True)   # it holds nothing
             raise
-    if summary["n"] and summary["n_failed"] == summary["n"]:
-        first = next(l for l in read_lines(folder/"results.jsonl") if l.get("error"))
-        raise RunFailedError(f"Every prompt of {folder.name} failed ({summary['n']} of {summary['n']}); the first, "
-                             f"{first['key']}: {first['error']}. Each line of {folder/'results.jsonl'} records its "
-                             "error and traceback; fix the cause and rerun (failed prompts are retried).")
+    _check_failed(folder, summary)
     return folder
-
-def _run_locked(cfg, folder, backend, progress, log) -> dict:
-    "Prepare, run the prompts still to do (W&B finished whatever happens), write and return the summary."
-    backend, labels, todo = _start_run(cfg, folder, backend, log)
-    wb, ok = (wandb_start(cfg, folder) if cfg.wandb else None), False
-    try:
-        _run_prompts(cfg, folder, backend, todo, labels, wb, progress, log)
-        summary = summarize(read_lines(folder/"results.jsonl"), cfg, labels)
-        summary["complete"] = summary["n_failed"] == 0           # a sweep reruns (retries) runs with failed prompts
-        atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=_json_default))
-        if wb is not None: wb.summary.update({k: v["mean"] for k, v in summary["metrics"].items()})
-        ok = summary["n_failed"] < summary["n"] or summary["n"] == 0
-    finally:
-        if wb is not None: wb.finish(exit_code=0 if ok else 1)
-    r = summary["metrics"].get("reward", {})
-    log(f"{folder}: {summary['n']} lines, {summary['n_failed']} failed, mean reward {r.get('mean')}")
-    return summary
