@@ -17,7 +17,8 @@ from .runner import run_reward
 from .notebook_run import cell_config, eval_notebook_path, execute_eval
 
 # %% auto #0
-__all__ = ['cell_env', 'environ', 'run_cell', 'prepare_caches', 'run_local', 'run_ray', 'cell_progress', 'SweepProgress']
+__all__ = ['cell_env', 'environ', 'run_cell', 'prepare_caches', 'run_local', 'run_ray', 'run_cells_together',
+           'run_together_local', 'cell_progress', 'SweepProgress']
 
 # %% ../nbs/11b_executors.ipynb #3044051c
 def cell_env(
@@ -175,6 +176,87 @@ def run_ray(
         raise
     finally:
         if started: ray.shutdown()
+
+# %% ../nbs/11b_executors.ipynb #363ff077
+def _cell_record(cell:dict, threads, started:str) -> dict:
+    return dict(name=cell["name"], hash=cell["hash"], run_dir=cell["run_dir"], host=socket.gethostname(),
+                pid=os.getpid(), threads=threads, started=started)
+
+def _summary_record(rec:dict, run_dir) -> dict:
+    "`rec` completed from the run's summary.json: done, or failed when every prompt failed."
+    try: s = json.loads((Path(run_dir)/"summary.json").read_text())
+    except (OSError, ValueError): return dict(rec, status="failed", error="the run wrote no summary.json")
+    failed = bool(s.get("n")) and s.get("n_failed") == s.get("n")
+    return dict(rec, status="failed" if failed else "done",
+                error=f"every prompt failed: see {Path(run_dir)/'results.jsonl'}" if failed else None,
+                n=s.get("n"), n_failed=s.get("n_failed"), reward=(s.get("metrics", {}).get("reward") or {}).get("mean"))
+
+
+# %% ../nbs/11b_executors.ipynb #bc3ffe8c
+def run_cells_together(
+    cells:list[dict], # planned cells (`plan_sweep`) of one model
+    env:dict|None=None, # their environment (`cell_env`)
+    at_once:int=6, # searches in progress at once (sharing the batch)
+) -> list[dict]: # one record per cell, as `run_cell` gives (wall_s: the group's)
+    "Execute `cells` here with `run_evals_together`: each prompt's searches share one batch; their records."
+    from dts_nb.runs_together import run_evals_together
+    from dts_nb.runner import check_machine
+    from dts_nb.notebook_run import full_params, notebook_parameters
+    t0, started = time.perf_counter(), datetime.now().isoformat(timespec="seconds")
+    threads = int((env or {}).get("OMP_NUM_THREADS") or 0) or None
+    recs, good, error = {}, [], None
+    with environ(env or {}):
+        defaults = notebook_parameters(eval_notebook_path())
+        for c in cells:
+            try:
+                cfg = cell_config(full_params(c["params"], defaults)).validate(); check_machine(cfg)
+                good.append((c, cfg))
+            except Exception as e:
+                recs[c["hash"]] = dict(_cell_record(c, threads, started), status="failed", error=_error_text(e)[:2000])
+        try: run_evals_together([cfg for _, cfg in good], at_once=at_once, progress=False, log=lambda m: None)
+        except RunFailedError: pass                      # every run was written: each record reads its summary
+        except Exception as e: error = e
+    for c, _ in good:
+        rec = _cell_record(c, threads, started)
+        recs[c["hash"]] = (_summary_record(rec, c["run_dir"]) if error is None else
+                           dict(rec, status="failed", error=_error_text(error)[:2000]))
+    done = dict(wall_s=round(time.perf_counter() - t0, 2), finished=datetime.now().isoformat(timespec="seconds"))
+    return [dict(recs[c["hash"]], **done, cells_together=len(good)) for c in cells]
+
+# %% ../nbs/11b_executors.ipynb #3c23af77
+def _together_fn():
+    "`run_cells_together` from the installed module (pickled by reference)."
+    return importlib.import_module("dts_nb.executors").run_cells_together
+
+def run_together_local(
+    cells:list[dict], # planned cells (`plan_sweep`)
+    workers:int, # groups at once (each a process)
+    env:dict, # the cells' environment (`cell_env`)
+    on_record, # called with each cell's record as its group finishes
+    at_once:int=6, # searches in progress at once within a group
+    on_tick=None, # called every `tick_s` with the cells running now
+    tick_s:float=2.0, # seconds between ticks
+):
+    "Group `cells` by model and run each group in a fresh process with `run_cells_together`."
+    groups = {}
+    for c in cells: groups.setdefault(tuple(str(c["params"].get(k)) for k in ("model", "backend", "device", "dtype")),
+                                      []).append(c)
+    fn = _together_fn()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = {pool.submit(fn, g, env, at_once): g for g in groups.values()}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=tick_s, return_when=FIRST_COMPLETED)
+                for f in done:
+                    try: recs = f.result()
+                    except Exception as e: recs = [_crashed(c, e) for c in futures[f]]
+                    for r in recs: on_record(r)
+                if on_tick is not None: on_tick([c for f in pending if f.running() for c in futures[f]])
+        except BaseException:                            # Ctrl-C, SIGTERM: stop the running groups too
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                if proc.is_alive(): proc.terminate()
+            pool.shutdown(wait=False, cancel_futures=True); raise
 
 # %% ../nbs/11b_executors.ipynb #f1a288dc
 def cell_progress(

@@ -83,7 +83,7 @@ def _run_together_locked(cs, folders, backend, at_once, progress, log) -> list[d
     say = bar.write if progress else log
     for (_, sid), group in by_prompt.items():
         jobs = [partial(_prompt_line, cs[i], folders[i], backend, s, e, starts[i][0]) for i, s, e in group]
-        lines = run_together(jobs, at_once=at_once, desc=f"prompt {sid}") if len(jobs) > 1 else [jobs[0]()]
+        lines = run_together(jobs, at_once, f"prompt {sid}", progress) if len(jobs) > 1 else [jobs[0]()]
         for (i, _, _), line in zip(group, lines):
             line["searches_together"] = min(at_once, len(group))
             _record_line(folders[i], line, None, lambda m: say(f"{folders[i].name}: {m}"))

@@ -14,7 +14,7 @@ from .core import *
 from .runner import append_line
 from .notebook_run import eval_notebook_path, notebook_parameters, execute_notebook
 from .sweep_plan import EXECUTORS, load_sweep, plan_sweep
-from .executors import cell_env, environ, prepare_caches, run_local, run_ray, SweepProgress
+from .executors import cell_env, environ, prepare_caches, run_local, run_ray, run_together_local, SweepProgress
 from .executors import _available_cores, _error_text
 
 # %% auto #0
@@ -124,6 +124,9 @@ def _execute(c:dict, todo:list, executor:str, workers:int, threads:int, cores:in
     "Run the cells to do on the executor."
     if todo and executor == "local":
         run_local([cell for _, cell in todo], workers, env, on_record, kernel, on_tick=tick)
+    elif todo and executor == "together":
+        run_together_local([cell for _, cell in todo], workers, env, on_record, int(c.get("at_once") or 6),
+                           on_tick=tick)
     elif todo:
         gpus = c.get("gpus_per_cell")
         if gpus is None: gpus = 1 if any(str(cell["params"]["device"]).startswith("cuda") for _, cell in todo) else 0
@@ -133,7 +136,7 @@ def _execute(c:dict, todo:list, executor:str, workers:int, threads:int, cores:in
 # %% ../nbs/11c_sweep.ipynb #e2668a43
 def run_sweep(
     config, # a sweep: dict, or path of a YAML file
-    executor:str|None=None, # 'local' (a process pool) or 'ray' (default: the config's, else local)
+    executor:str|None=None, # 'local' (a process pool), 'ray' or 'together' (default: the config's, else local)
     workers:int|None=None, # cells at once (default: the config's, else 1)
     address:str|None=None, # Ray cluster address (default: the config's, else a local Ray instance)
     dry_run:bool=False, # list the cells (planned / skipped) and stop
@@ -196,7 +199,8 @@ def _parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="dts-sweep", description="Run a grid of eval.ipynb runs "
                                  "(see nbs/11a_sweep_plan.ipynb for the YAML format).")
     ap.add_argument("config", help="sweep YAML, e.g. configs/quick.yaml")
-    ap.add_argument("--executor", choices=EXECUTORS, default=None, help="local process pool (default) or ray")
+    ap.add_argument("--executor", choices=EXECUTORS, default=None, help="local process pool (default), ray, or "
+                    "together (each model's cells in one process, each prompt's searches sharing one batch)")
     ap.add_argument("--workers", type=int, default=None, help="cells at once (default: the config's, else 1)")
     ap.add_argument("--address", default=None, help="Ray cluster address (default: start a local Ray instance)")
     ap.add_argument("--threads", type=int, default=None, help="CPU threads per cell (default: this machine's cores // "

@@ -26,14 +26,15 @@ SWEEP_KEYS = {
     "stages": "stage -> parameters of that stage's cells",
     "methods": "method -> parameters of that method's cells",
     "ablations": "list of extra grids (lists sweep, scalars fix, unnamed main-grid axes inherited); optional `name`",
-    "executor": "default executor: local or ray", "workers": "default number of cells at once",
+    "executor": "default executor: local, ray or together", "workers": "default number of cells at once",
+    "at_once": "executor together: searches in progress at once, sharing one batch (default 6)",
     "address": "default Ray address", "threads": "CPU threads per cell (default: cores // workers)",
     "gpus_per_cell": "Ray: GPUs per cell (default 1 on cuda, else 0)",
     "figures": "execute nbs/figures.ipynb after the sweep",
     "figures_dir": "where figures go (default: the checkout's figures/)",
     "prepare": "fill shared caches once before launching cells (default true)",
 }
-EXECUTORS = ("local", "ray")
+EXECUTORS = ("local", "ray", "together")
 
 def _check_params(where:str, d:dict, defaults:dict, lists:bool|None, forbid=()):
     "Keys of `d` must be eval.ipynb parameters (or `method_extra.<name>`); `lists`: True all, False none, None any."
@@ -96,6 +97,7 @@ def load_sweep(
         if not isinstance(a, dict): raise ConfigError(f"ablations[{i}] must be a mapping of parameters, got {a!r}.")
         _check_params(f"ablations[{i}]", {k: v for k, v in a.items() if k != "name"}, defaults, lists=None)
     if c.get("executor") is not None: check_choice("executor", c["executor"], EXECUTORS)
+    if c.get("at_once") is not None: check_range("at_once", c["at_once"], lo=1, integer=True)
     return c
 
 # %% ../nbs/11a_sweep_plan.ipynb #06cf2ead

@@ -82,12 +82,13 @@ def _start(self:Together, fn:Callable, results:list, j:int) -> greenlet:
 def run(self:Together,
         jobs:Sequence[Callable], # functions of no argument, each running searches
         desc:str="searches", # the progress bar's label
+        progress:bool=True, # show the progress bar
        ) -> list: # what each job returned, in order
     "Run `jobs` with their rollout streams sharing one batch; their results in order."
     results, queue, live = [None]*len(jobs), deque(range(len(jobs))), []
     self.main = getcurrent()
     try:
-        with tqdm(total=len(jobs), desc=desc, leave=False) as bar:
+        with tqdm(total=len(jobs), desc=desc, leave=False, disable=not progress) as bar:
             while queue or self.streams:
                 live = [g for g in live if not g.dead]
                 while queue and len(live) < self.at_once:
@@ -105,7 +106,8 @@ def run_together(
     jobs:Sequence[Callable], # functions of no argument, each running searches (e.g. `partial(run_search, ...)`)
     at_once:int=4, # jobs in progress at once
     desc:str="searches", # the progress bar's label
+    progress:bool=True, # show the progress bar
 ) -> list: # what each job returned, in order
     "Run `jobs` in turns, every rollout stream they open sharing one batch (see above); their results in order."
-    return Together(at_once).run(list(jobs), desc)
+    return Together(at_once).run(list(jobs), desc, progress)
 
