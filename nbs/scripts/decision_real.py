@@ -156,7 +156,8 @@ def main():
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
                  reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
                  runs=len(R)//len(grid)), indent=1, default=str))
-    atomic_write(csv, R.to_csv(index=False))   # every run's curve, for other statistics
+    atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # every run's curve (those of other prompts too: a
+    #                                                             smaller --prompts never drops what --resume kept)
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(7, 4))
     for (m, t), c in curve.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
