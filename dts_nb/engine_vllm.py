@@ -12,6 +12,7 @@ import numpy as np
 from .core import *
 from .backends import Backend, HFTokenizerMixin, SANITY_TEXT, register_runtime
 from .engine import Engine, Node
+from . import rollouts     # adds rollout, lanes, stream_rollouts and score_endings to Engine
 from fastcore.basics import patch, patch_to
 
 # %% auto #0

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 import pandas as pd
 from .core import *
-from .runner import read_lines
+from .run_files import read_lines
 
 # %% auto #0
 __all__ = ['SETTING_FIELDS', 'ABLATION_FIELDS', 'CELL', 'NO_BUDGET', 'METHOD_ORDER', 'TIDY_COLS', 'TASK_COLS', 'load_runs',

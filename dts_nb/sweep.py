@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from .core import *
-from .runner import append_line
+from .run_files import append_line
 from .notebook_run import eval_notebook_path, notebook_parameters, execute_notebook
 from .sweep_plan import EXECUTORS, load_sweep, plan_sweep
 from .executors import cell_env, environ, prepare_caches, run_local, run_ray, run_together_local, SweepProgress

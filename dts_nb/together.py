@@ -13,7 +13,8 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .core import *
 from greenlet import greenlet, getcurrent
-from .engine import Engine, Lanes, RolloutStream, _HUB
+from .engine import Engine, _HUB
+from .rollouts import Lanes, RolloutStream
 
 
 # %% auto #0
