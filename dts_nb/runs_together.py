@@ -81,12 +81,13 @@ def _run_together_locked(cs, folders, backend, at_once, progress, log) -> list[d
         for s, e in todo: by_prompt.setdefault((cs[i].dataset, s.id), []).append((i, s, e))
     bar = tqdm(total=sum(len(t) for _, t in starts), desc="runs together", disable=not progress)
     say = bar.write if progress else log
+    def search(i, sample, epoch, together):            # its line is appended as it ends: a kill keeps it
+        line = _prompt_line(cs[i], folders[i], backend, sample, epoch, starts[i][0])
+        line["searches_together"] = together
+        _record_line(folders[i], line, None, lambda m: say(f"{folders[i].name}: {m}"))
     for (_, sid), group in by_prompt.items():
-        jobs = [partial(_prompt_line, cs[i], folders[i], backend, s, e, starts[i][0]) for i, s, e in group]
-        lines = run_together(jobs, at_once, f"prompt {sid}", progress) if len(jobs) > 1 else [jobs[0]()]
-        for (i, _, _), line in zip(group, lines):
-            line["searches_together"] = min(at_once, len(group))
-            _record_line(folders[i], line, None, lambda m: say(f"{folders[i].name}: {m}"))
+        jobs = [partial(search, i, s, e, min(at_once, len(group))) for i, s, e in group]
+        run_together(jobs, at_once, f"prompt {sid}", progress) if len(jobs) > 1 else jobs[0]()
         bar.update(len(group))
     bar.close()
     summaries = [_write_summary(c, f, labels) for c, f, (labels, _) in zip(cs, folders, starts)]
