@@ -4,7 +4,8 @@ Each (prompt, seed, method, rollout_temperature) is searched once at the largest
 recorded after every scored rollout together with the NFE spent so far, so one run gives the whole curve (best-of-N's
 curve is exactly what a smaller budget would have produced; a tree method's differs only in its last rollouts, because
 nothing but the stopping rule reads the budget). Prints the mean best reward at each budget and the NFE at which each
-method reaches best_of_n's mean best reward at the reference budget (95 % bootstrap interval over prompt x seed);
+method reaches best_of_n's mean best reward at the reference budget (95 % bootstrap interval over prompts, each with
+its seeds), and each method paired against best_of_n (over prompt x seed, and over prompts by their seed means);
 writes outputs/bench/decision_real_<stage>.json and .png.
 
     python nbs/scripts/decision_real.py --stage har --prompts 8 --seeds 2 --budget 1536
@@ -21,9 +22,14 @@ def paired_table(R, methods, temps, budget):
     out = []
     for m in (m for m in methods if m != "best_of_n" and "best_of_n" in methods):
         for t in temps:
-            d = (top[(m, t)] - top[("best_of_n", t)]).to_numpy(); nz = d[np.abs(d) > 1e-9]
+            diff = top[(m, t)] - top[("best_of_n", t)]
+            d = diff.to_numpy(); nz = d[np.abs(d) > 1e-9]
+            per_prompt = diff.groupby(level="prompt").mean().to_numpy()       # seeds of a prompt are not independent
+            pz = per_prompt[np.abs(per_prompt) > 1e-9]
             out.append(dict(method=m, temperature=t, wins=int((nz > 0).sum()), losses=int((nz < 0).sum()), ties=len(d) - len(nz),
-                            mean_difference=round(float(d.mean()), 4), wilcoxon_p=round(float(wilcoxon(nz).pvalue), 4) if len(nz) else 1.0))
+                            mean_difference=round(float(d.mean()), 4), wilcoxon_p=round(float(wilcoxon(nz).pvalue), 4) if len(nz) else 1.0,
+                            prompts=len(per_prompt), prompt_wins=int((pz > 0).sum()), prompt_losses=int((pz < 0).sum()),
+                            wilcoxon_p_prompts=round(float(wilcoxon(pz).pvalue), 4) if len(pz) else 1.0))
     return pd.DataFrame(out)
 
 def resumed(csv, grid, a):
@@ -133,7 +139,11 @@ def main():
         if not len(j): return np.inf
         j = j[0]; f = (target - y[j - 1])/(y[j] - y[j - 1]); return float(np.exp(x[j - 1] + f*(x[j] - x[j - 1])))
     piv = R.pivot_table(index=["prompt", "seed"], columns=["method", "temperature", "budget"], values="best")
-    boots = [np.arange(len(piv))] + [rng.integers(0, len(piv), len(piv)) for _ in range(1000)]
+    # the bootstrap resamples prompts, each with all its seeds (with one seed: the units themselves)
+    of_prompt = piv.index.get_level_values("prompt"); ups = of_prompt.unique()
+    rows_of = [np.flatnonzero(of_prompt == p) for p in ups]
+    boots = [np.arange(len(piv))] + [np.concatenate([rows_of[k] for k in rng.integers(0, len(ups), len(ups))])
+                                     for _ in range(1000)]
     ratios = []
     for sel in boots:
         mean = piv.iloc[sel].mean()
@@ -147,10 +157,11 @@ def main():
     reach = pd.DataFrame(out)
     shape = R[R.budget == grid.max()].groupby(["method", "temperature"])[["nfe_per_rollout", "branch_depth", "root_share"]].mean().round(2)
     print(f"\nNFE to reach best_of_n@{a.reference} (T={temps[0]}) mean best reward, as a ratio of best_of_n's own (95 % bootstrap "
-          f"over {len(piv)} prompt x seed units; inf = not reached by {a.budget}):\n", reach.to_string(index=False))
+          f"over {len(ups)} prompts, each with its seeds ({len(piv)} prompt x seed units); inf = not reached by {a.budget}):\n", reach.to_string(index=False))
     print("\nsearch shape at the largest budget:\n", shape.to_string())
     paired = paired_table(R, methods, temps, int(grid.max()))
-    print(f"\nbest reward at {grid.max()} NFE against best_of_n at the same temperature, paired over prompt x seed:\n",
+    print(f"\nbest reward at {grid.max()} NFE against best_of_n at the same temperature, paired over prompt x seed "
+          f"(and over prompts, each the mean over its seeds):\n",
           paired.to_string(index=False))
     atomic_write(out_dir/f"decision_real_{a.stage}.json", json.dumps(dict(args=vars(a), model=cfg.model, dataset=cfg.dataset,
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
