@@ -1,12 +1,16 @@
 """Issue 9's decision benchmark on the real default model: best reward seen against NFE, per method and rollout temperature.
 
 Each (prompt, seed, method, rollout_temperature) is searched once at the largest budget; the best reward seen is
-recorded after every scored rollout together with the NFE spent so far, so one run gives the whole curve (best-of-N's
-curve is exactly what a smaller budget would have produced; a tree method's differs only in its last rollouts, because
-nothing but the stopping rule reads the budget). Prints the mean best reward at each budget and the NFE at which each
-method reaches best_of_n's mean best reward at the reference budget (95 % bootstrap interval over prompts, each with
-its seeds), and each method paired against best_of_n (over prompt x seed, and over prompts by their seed means);
-writes outputs/bench/decision_real_<stage>.json and .png.
+recorded after every scored rollout together with the NFE spent so far, so one run gives the whole curve. Best-of-N's
+curve is exactly what a smaller budget would have produced. A tree method's is not: with `widen="gain"` (the default)
+where to branch depends on the budget left (`tail_gains` values a probe by what its answer is worth to the rest of the
+budget), so a run given a smaller budget branches differently; its curve below the largest budget is that of a run
+planning for the largest budget (run the script again with that --budget to measure a budget itself).
+
+Prints the mean best reward at each budget and the NFE at which each method reaches best_of_n's mean best reward at
+the reference budget (95 % bootstrap interval over prompts, each with its seeds), and each method paired against
+best_of_n (over prompt x seed, and over prompts by their seed means); writes outputs/bench/decision_real_<stage>.json
+and .png.
 
     python nbs/scripts/decision_real.py --stage har --prompts 8 --seeds 2 --budget 1536
 """
