@@ -13,6 +13,7 @@ from .engine import Node
 from .search import SearchContext, register_method
 from .tree import *
 from .tree_search import *
+from .tree_stream import *
 
 # %% auto #0
 __all__ = ['infer_soft', 'strip_eos', 'maxent_ts']

@@ -12,6 +12,7 @@ from .engine import Node
 from .search import SearchContext, register_method
 from .tree import *
 from .tree_search import *
+from .tree_stream import *
 
 # %% auto #0
 __all__ = ['mcts']
