@@ -1,4 +1,4 @@
-"""`run_search`, the method registry and the simple decoders, charged in NFE
+"""`run_search`, its result type, the search context and the method registry
 
 Docs: https://dts-nb.github.io/dts_nb/search.html.md"""
 
@@ -19,8 +19,7 @@ from . import rollouts     # adds rollout, lanes, stream_rollouts and score_endi
 # %% auto #0
 __all__ = ['METHODS', 'METHOD_MODULES', 'Completion', 'SearchResult', 'AnswerStep', 'reward_value', 'SearchContext',
            'register_method', 'method_names', 'get_method', 'method_params', 'shape_stats', 'tree_stats',
-           'rollout_stats', 'open_engine', 'run_search', 'greedy', 'sample', 'check_budget', 'best_of_n',
-           'enumerate_sequences', 'beam', 'check_method', 'generate_greedy_reference']
+           'rollout_stats', 'open_engine', 'run_search', 'check_budget', 'check_method']
 
 # %% ../nbs/03_search.ipynb #cc919e92
 @dataclass
@@ -239,10 +238,11 @@ def register_method(
     return deco(fn) if fn is not None else deco
 
 # %% ../nbs/03_search.ipynb #f0934cf0
-METHOD_MODULES = {"mcts": "dts_nb.mcts", "dts": "dts_nb.dts", "dts_star": "dts_nb.dts", "maxent_ts": "dts_nb.maxent_ts"}
+METHOD_MODULES = {**dict.fromkeys(("greedy", "sample", "best_of_n", "beam"), "dts_nb.baselines"),
+                  "mcts": "dts_nb.mcts", "dts": "dts_nb.dts", "dts_star": "dts_nb.dts", "maxent_ts": "dts_nb.maxent_ts"}
 
 def method_names() -> list[str]:
-    "Every method `run_search` knows: those registered, and the tree methods it imports on first use."
+    "Every method `run_search` knows: those registered, and those whose modules it imports on first use."
     return sorted(set(METHODS) | set(METHOD_MODULES))
 
 def get_method(
@@ -357,27 +357,7 @@ def run_search(
     return SearchResult(method, record, first.text, first.token_ids, first.reward, samples, engine.nfe,
                         engine.prefill_tokens, wall, stats, tree)
 
-# %% ../nbs/03_search.ipynb #f511c1be
-@register_method
-def greedy(
-    ctx:SearchContext, # the search context (`run_search` builds it)
-) -> list[Node]:
-    "Argmax decoding to EOS or `max_new_tokens` (`num_samples` > 1 returns the same sequence)."
-    end = ctx.engine.rollout([ctx.engine.root], ctx.rng, greedy=True)[0]
-    return [end]*ctx.num_samples
-
-@register_method
-def sample(
-    ctx:SearchContext, # the search context (`run_search` builds it)
-    rollout_temperature:float=1.0, # sampling temperature
-    top_p:float=0.9, # nucleus mass
-) -> list[Node]:
-    "Nucleus sampling: `num_samples` independent samples (batched); the first is the output."
-    check_range("rollout_temperature", rollout_temperature, lo=0, lo_open=True)
-    check_range("top_p", top_p, lo=0, hi=1, lo_open=True)
-    return ctx.engine.rollout([ctx.engine.root]*ctx.num_samples, ctx.rng, rollout_temperature, top_p)
-
-# %% ../nbs/03_search.ipynb #75e310ce
+# %% ../nbs/03_search.ipynb #6c9367c8
 def check_budget(
     ctx:SearchContext, # the search context (its budget and `max_new_tokens`)
 ):
@@ -386,72 +366,6 @@ def check_budget(
         raise ConfigError(f"budget={ctx.budget} is too small for even one rollout of up to max_new_tokens="
                           f"{ctx.engine.max_new_tokens} tokens: use budget >= {ctx.engine.max_new_tokens}.")
 
-@register_method
-def best_of_n(
-    ctx:SearchContext, # the search context (`run_search` builds it)
-    n:int|None=None, # cap on samples (default: 8 without a budget, else the budget decides)
-    batch_size:int=32, # rows in the engine's continuous batch
-    rollout_temperature:float=1.0, # sampling temperature
-    top_p:float=1.0, # nucleus mass
-) -> list[Node]:
-    "Sample until the budget (or `n` samples) is spent; return the distinct completions by reward, best first."
-    if n is None and ctx.budget is None: n = 8
-    if n is not None: check_range("n", n, lo=1, integer=True)
-    check_range("batch_size", batch_size, lo=1, integer=True)
-    check_budget(ctx)
-    ends, eng, idle = [], ctx.engine, dict(count=0, nfe=ctx.engine.nfe)
-    def next_start(in_flight):
-        if idle["count"] >= 1000 or (n is not None and len(ends) + len(in_flight) >= n): return None
-        return eng.root if ctx.may_start(in_flight) else None
-    def finished(start, end):
-        ends.append(end); ctx.reward(end); ctx.rollout_done(start, end)       # scored as they come
-        idle["count"] = idle["count"] + 1 if eng.nfe == idle["nfe"] else 0    # known sequences in a row (no NFE)
-        idle["nfe"] = eng.nfe
-    eng.stream_rollouts(next_start, finished, ctx.rng, rollout_temperature, top_p, width=batch_size)
-    if idle["count"] >= 1000:
-        ctx.stats["stopped"] = f"no progress: the last {idle['count']} samples were all known sequences"
-    ctx.stats.update(rollouts=len(ends), resolved={"n": len(ends)}, output_rule="best_rollout")
-    return ctx.best_ends(ctx.num_samples)
-
-# %% ../nbs/03_search.ipynb #4ca1b9d4
-def enumerate_sequences(
-    engine:Engine, # a toy engine
-    node:Node|None=None, # where to start (default: the root)
-) -> list[Node]:
-    "Every completed sequence below `node` (exponential: only for toy models and short horizons)."
-    node = node or engine.root
-    if node.terminal: return [node]
-    return [e for t in range(engine.backend.vocab_size) for e in enumerate_sequences(engine, engine.child(node, t))]
-
-# %% ../nbs/03_search.ipynb #b99c3c2c
-@register_method
-def beam(
-    ctx:SearchContext, # the search context (`run_search` builds it)
-    beam_width:int|None=None, # beams (default: what the budget buys, 4 without one)
-    length_penalty:float=0.0, # scores are divided by `length**length_penalty`
-    rerank:bool=True, # order the finished beams by reward (else by score)
-) -> list[Node]:
-    "Beam search on cumulative log-probability; the finished beams (best first, by reward if `rerank`)."
-    if beam_width is None:                           # spend the budget: about budget / (tokens + answer step) beams
-        per_beam = ctx.engine.max_new_tokens + ctx.answer_nfe_bound
-        beam_width = 4 if ctx.budget is None else int(max(1, ctx.budget//per_beam))
-    check_range("beam_width", beam_width, lo=1, integer=True)
-    eng = ctx.engine
-    score = lambda n: n.cum_logprob/(max(n.depth, 1)**length_penalty)
-    live, done, lanes = [eng.root], [], eng.lanes()
-    while live and len(done) < beam_width and not ctx.over_budget():
-        cands = [eng.child(b, t) for b in live for t, lp in zip(*eng.topk(b, beam_width))
-                 if lp > -np.inf]                                                    # never impossible tokens
-        top = sorted(cands, key=lambda n: -score(n))[:beam_width]
-        done += [c for c in top if c.terminal]
-        live = [c for c in top if not c.terminal]
-        lanes.compute(live)
-    lanes.close()
-    if not done:                                     # budget ran out first: finish the best live beam greedily
-        done = eng.rollout(live[:1], ctx.rng, greedy=True)
-    done.sort(key=(lambda n: (-ctx.reward(n), -score(n))) if rerank else (lambda n: -score(n)))
-    ctx.stats.update(resolved={"beam_width": beam_width}, beams_finished=len(done))
-    return done
 
 # %% ../nbs/03_search.ipynb #7a60e45a
 class _ProbeDone(Exception):
@@ -482,20 +396,3 @@ def check_method(
     try: get_method(method)(ctx, **params)
     except _ProbeDone: pass
     return accepted
-
-# %% ../nbs/03_search.ipynb #a9bb47b5
-def generate_greedy_reference(
-    backend, # a torch backend (its `model`)
-    prompt_ids:Sequence[int], # prompt token ids
-    max_new_tokens:int, # reply length cap
-) -> list[int]:
-    "Tokens of transformers' `generate(do_sample=False)` (EOS and what follows dropped)."
-    import torch
-    x = torch.as_tensor([list(prompt_ids)], device=backend.model.device)
-    with torch.inference_mode():
-        out = backend.model.generate(x, attention_mask=torch.ones_like(x), do_sample=False,
-                                     max_new_tokens=max_new_tokens, pad_token_id=backend.pad_id,
-                                     eos_token_id=list(backend.eos_token_ids))
-    ids = out[0, len(prompt_ids):].tolist()
-    cut = next((i for i, t in enumerate(ids) if t in backend.eos_token_ids), len(ids))
-    return ids[:cut]
