@@ -255,7 +255,7 @@ DATASETS = {d.name: d for d in [
 DATASETS.update({d.name: d for d in [
     DatasetInfo("uci_hapt", "har", ("train", "test"), "test",
                 "UCI HAPT raw accelerometer x/y/z in m/s^2, 128-sample windows (2.56 s) of activities 1-6, split by "
-                "user (RawData files in the data folder); no rationales", "dts_nb.data_files:load_uci_hapt",
+                "user (RawData files in the data folder); no rationales", "dts_nb.data_hapt:load_uci_hapt",
                 {"root": (None, "folder holding RawData/ (default <data_dir()>/uci_hapt)"), **_BALANCED(True)},
                 labels=HAPT_LABELS, offline=False),
     DatasetInfo("m4_subset", "caption", ("test",), "test",
@@ -266,7 +266,7 @@ DATASETS.update({d.name: d for d in [
                  "part": ("full", "'full' = history + test part (the whole real series), 'history' = history only")}),
     DatasetInfo("uci_hapt_subset", "har", ("train", "test"), "test",
                 "UCI HAPT windows shipped with dts_nb: 300 train / 150 test, 50 / 25 per activity, as `uci_hapt` "
-                "gives them (offline); no rationales", "dts_nb.data_files:load_uci_hapt_subset",
+                "gives them (offline); no rationales", "dts_nb.data_hapt:load_uci_hapt_subset",
                 _BALANCED(True), labels=HAPT_LABELS),
 ]})
 

@@ -1,4 +1,4 @@
-"""Loaders of the M4, HAR-CoT and UCI HAPT files and of the subsets dts_nb ships.
+"""Loaders of the M4 and HAR-CoT files and of the M4 subset dts_nb ships.
 
 Docs: https://dts-nb.github.io/dts_nb/data_files.html.md"""
 
@@ -6,20 +6,19 @@ Docs: https://dts-nb.github.io/dts_nb/data_files.html.md"""
 
 # %% ../nbs/05a_data_files.ipynb #fef292b2
 from __future__ import annotations
-import json, os, re, shutil, tempfile, time, urllib.request, warnings, zipfile
+import json, os, shutil, tempfile, time, urllib.request, zipfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .data import TSSample, SampleList, HAR_COT_LABELS, HAPT_LABELS
+from .data import TSSample, SampleList, HAR_COT_LABELS
 import dts_nb
 
 # %% auto #0
 __all__ = ['M4_FREQUENCIES', 'M4_CAPTIONS_URL', 'HAR_COT_URL', 'M4_COMPETITION_URL', 'HAR_COT_SPLIT_FILES', 'SHIPPED_DIR',
-           'HAR_COT_COLUMNS', 'HAPT_ACTIVITIES', 'HAPT_TEST_USERS', 'HAPT_WINDOW', 'HAPT_STEP', 'HAPT_HZ', 'G',
-           'HAPT_SOURCE', 'dataset_folder', 'expected_files', 'download_archive', 'ensure_files', 'read_csv_checked',
-           'parse_series_text', 'opentslm_split', 'load_m4_captions', 'load_har_cot', 'load_m4', 'load_m4_subset',
-           'read_numeric', 'hapt_id', 'load_uci_hapt', 'load_uci_hapt_subset']
+           'HAR_COT_COLUMNS', 'dataset_folder', 'expected_files', 'download_archive', 'ensure_files',
+           'read_csv_checked', 'parse_series_text', 'opentslm_split', 'load_m4_captions', 'load_har_cot', 'load_m4',
+           'load_m4_subset']
 
 # %% ../nbs/05a_data_files.ipynb #1a3621ad
 M4_FREQUENCIES = ("Daily", "Hourly", "Monthly", "Quarterly", "Weekly", "Yearly")   # OpenTSLM's pooling order
@@ -288,132 +287,3 @@ def load_m4_subset(
     ds = load_m4(split, name=name, frequency="Hourly", part=part, root=SHIPPED_DIR/"m4_hourly")
     ds.info.update(source="M4 competition Hourly CSVs, 48-series subset shipped with dts_nb")
     return ds
-
-# %% ../nbs/05a_data_files.ipynb #ce8b1106
-HAPT_ACTIVITIES = dict(enumerate(HAPT_LABELS, start=1))   # activity code 1-6 -> label; 7-12 (transitions) skipped
-HAPT_TEST_USERS = (2, 4, 9, 10, 12, 13, 18, 20, 24)       # UCI HAR's test subjects; every other user is train
-HAPT_WINDOW, HAPT_STEP, HAPT_HZ, G = 128, 64, 50, 9.80665  # 2.56 s windows, 50 % overlap; 1 g in m/s²
-HAPT_SOURCE = ('the UCI Machine Learning Repository, "Smartphone-Based Recognition of Human Activities and '
-               'Postural Transitions" (id 341, https://archive.ics.uci.edu/dataset/341), folder RawData of its archive')
-
-def read_numeric(
-    path, # a whitespace-separated text table
-    ncols:int, # numbers each line must hold
-    dtype=np.float64, # dtype of the result
-) -> np.ndarray: # (lines, ncols)
-    "The table `path` of `ncols` finite numbers per line; `DataError` naming the file and the bad line."
-    path = Path(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore"); a = np.loadtxt(path, dtype=dtype, ndmin=2)
-        if len(a) and a.shape[1] == ncols and np.isfinite(a).all(): return a
-    except ValueError: pass
-    with open(path) as f:                                 # find the first bad line, for the message
-        for k, line in enumerate(f, 1):
-            cells = line.split()
-            if not cells: continue
-            try: ok = len(cells) == ncols and bool(np.isfinite(np.array(cells, dtype=dtype)).all())
-            except ValueError: ok = False
-            if not ok:
-                raise DataError(f"{path}, line {k}: expected {ncols} finite numbers, got {line.strip()[:60]!r}. "
-                                "Replace the file with a fresh copy of the original.")
-    raise DataError(f"{path}: no data lines. Replace the file with a fresh copy of the original.")
-
-# %% ../nbs/05a_data_files.ipynb #63071291
-def _hapt_meta(name, split, e, u, a, start, source):
-    return dict(dataset=name, split=split, source=source, sensor="accelerometer (waist)", unit="m/s^2",
-                sampling_hz=HAPT_HZ, experiment=e, user=u, activity=a, start=start,
-                test_users=list(HAPT_TEST_USERS))
-
-def hapt_id(
-    e:int, # experiment
-    u:int, # user
-    start:int, # 1-based first sample of the window
-) -> str:
-    "Id of the window of experiment `e`, user `u` starting at 1-based sample `start`."
-    return f"hapt-exp{e:02d}-user{u:02d}-s{start:06d}"
-
-# %% ../nbs/05a_data_files.ipynb #f707f2f4
-def _hapt_files(name, root) -> tuple[Path, dict]:
-    "The RawData folder and {experiment: (user, recording path)}; `MissingFileError` naming what is missing."
-    base = dataset_folder(name, root)
-    folder = base/"RawData" if (base/"RawData").is_dir() else base
-    recs = {}
-    for p in sorted(folder.glob("acc_exp*_user*.txt")):
-        m = re.fullmatch(r"acc_exp(\d+)_user(\d+)\.txt", p.name)
-        if m: recs[int(m[1])] = (int(m[2]), p)
-    missing = [w for w, ok in [("labels.txt", (folder/"labels.txt").is_file()),
-                               ("acc_expEE_userUU.txt recording", bool(recs))] if not ok]
-    if missing:
-        raise MissingFileError(f"Dataset {name!r}: no {' and no '.join(missing)} in {folder}. Put the files of "
-                               f"{HAPT_SOURCE} there (or pass root=..., or set DTS_NB_DATA so that "
-                               "<data>/uci_hapt/RawData holds them).")
-    return folder, recs
-
-def _hapt_windows(table, data, recs, labels_path) -> np.ndarray:
-    "(experiment, user, activity, start) of every window inside the segments of `table` (this split's rows)."
-    rows = []
-    for e, u, a, s, t in table.tolist():
-        n, (ru, path) = len(data[e]), recs[e]
-        if ru != u: raise DataError(f"{labels_path}: experiment {e} is user {u}, but its recording is {path.name}.")
-        if not 1 <= s <= t <= n:
-            raise DataError(f"{labels_path}: segment {s}-{t} of experiment {e} is outside {path.name} ({n} samples).")
-        rows += [(e, u, a, st) for st in range(s, t - HAPT_WINDOW + 2, HAPT_STEP)]   # st..st+127 inside s..t
-    return np.array(rows, dtype=np.int64).reshape(-1, 4)
-
-# %% ../nbs/05a_data_files.ipynb #9c8469bb
-def load_uci_hapt(
-    split:str, # 'train' or 'test' (by user)
-    name:str="uci_hapt", # the dataset's name, recorded in `meta`
-    root=None, # folder holding RawData/ (or RawData itself); default `<data_dir()>/<name>`
-    verbose:bool=True, # print what was loaded
-) -> SampleList:
-    "UCI HAPT 128-sample x/y/z windows (m/s², 50 % overlap) of activities 1-6 for `split`."
-    check_choice("split", split, ["train", "test"])
-    folder, recs = _hapt_files(name, root)
-    table = read_numeric(folder/"labels.txt", 5, np.int64)            # experiment user activity start end
-    listed = sorted(set(table[:, 0].tolist()))
-    in_split = np.isin(table[:, 1], HAPT_TEST_USERS) == (split == "test")
-    table = table[in_split & np.isin(table[:, 0], list(recs)) & np.isin(table[:, 2], list(HAPT_ACTIVITIES))]
-    exps = sorted(set(table[:, 0].tolist()))
-    data = {e: read_numeric(recs[e][1], 3)*G for e in exps}            # g -> m/s²
-    W = _hapt_windows(table, data, recs, folder/"labels.txt")
-    labels = np.array([HAPT_ACTIVITIES[a] for a in W[:, 2].tolist()], dtype=str)
-    def make(i):
-        e, u, a, st = W[i].tolist()
-        x = data[e][st - 1:st - 1 + HAPT_WINDOW].T
-        return TSSample(hapt_id(e, u, st), "har", x, channel_names=["x", "y", "z"], label=HAPT_ACTIVITIES[a],
-                        meta=_hapt_meta(name, split, e, u, a, st, "UCI HAPT RawData"))
-    n_present = len(set(listed) & set(recs))
-    info = dict(folder=str(folder), n_experiments=len(exps), n_experiments_present=n_present,
-                n_experiments_listed=len(listed), n_windows=len(W), users=sorted(set(W[:, 1].tolist())),
-                test_users=list(HAPT_TEST_USERS),
-                windows_per_label={l: int((labels == l).sum()) for l in HAPT_LABELS})
-    if verbose:
-        print(f"{name} [{split}]: {len(W)} windows from {len(exps)} experiments of users {info['users']} "
-              f"({n_present} of the {len(listed)} experiments in labels.txt have a recording in {folder})")
-    return SampleList(make, len(W), info, row_labels=labels)
-
-# %% ../nbs/05a_data_files.ipynb #ff957e89
-def load_uci_hapt_subset(
-    split:str, # 'train' or 'test'
-    name:str="uci_hapt_subset", # the dataset's name, recorded in `meta`
-    path=None, # the .npz file; default `SHIPPED_DIR/'uci_hapt_subset.npz'`
-) -> SampleList:
-    "The UCI HAPT windows shipped with dts_nb: ids and values as `load_uci_hapt` gives them."
-    path = Path(path) if path is not None else SHIPPED_DIR/"uci_hapt_subset.npz"
-    if not path.is_file():
-        raise MissingFileError(f"Dataset {name!r}: {path} is missing: reinstall dts_nb, or regenerate it with "
-                               f"nbs/scripts/make_subsets.py from the RawData of {HAPT_SOURCE}.")
-    with np.load(path) as z: d = {k: z[k] for k in z.files}
-    rows = np.flatnonzero(d["split"] == split)
-    labels = d["label"][rows]
-    def make(i):
-        r = int(rows[i]); e, u, a, st = (int(d[k][r]) for k in ("experiment", "user", "activity", "start"))
-        return TSSample(str(d["id"][r]), "har", d["values"][r], channel_names=["x", "y", "z"],
-                        label=str(labels[i]),
-                        meta=_hapt_meta(name, split, e, u, a, st, "UCI HAPT RawData (subset shipped with dts_nb)"))
-    info = dict(n_windows=len(rows), users=sorted(set(d["user"][rows].tolist())),
-                test_users=list(HAPT_TEST_USERS),
-                windows_per_label={l: int((labels == l).sum()) for l in HAPT_LABELS})
-    return SampleList(make, len(rows), info, row_labels=labels)

@@ -18,7 +18,7 @@ import os, sys
 from pathlib import Path
 import numpy as np
 from dts_nb.data import HAPT_LABELS, balanced_order
-from dts_nb.data_files import load_uci_hapt
+from dts_nb.data_hapt import load_uci_hapt
 
 M4_N, M4_SEED = 48, 0
 HAPT_PER_LABEL, HAPT_SEED = {"train": 50, "test": 25}, 0
