@@ -6,199 +6,22 @@ Docs: https://dts-nb.github.io/dts_nb/runner.html.md"""
 
 # %% ../nbs/09_runner.ipynb #884b1f82
 from __future__ import annotations
-import dataclasses, hashlib, json, math, netrc, os, shutil, traceback
-from dataclasses import dataclass, field, asdict
+import hashlib, json, math, os, shutil, traceback
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
-from fastcore.basics import patch
 from .core import *
-from .backends import check_runtime
-from .search import method_names, get_method, method_params, run_search, check_method, AnswerStep
-from .data import check_dataset, dataset_labels, load_dataset, STAGE_DEFAULTS
+from .search import run_search, AnswerStep
+from .data import dataset_labels, load_dataset
 from .prompts import build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
 from .har_rewards import answer_label
 from .metrics import prompt_metrics, har_metrics, aggregate, reward_bounds
 from .run_files import *
+from .run_config import *
 
 # %% auto #0
-__all__ = ['STAGES', 'STAGE_TASK', 'STAGE_REWARD', 'BUDGET_FREE', 'TREE_PARAMS', 'RunConfig', 'check_model', 'wandb_mode',
-           'import_wandb', 'check_machine', 'config_hash', 'run_name', 'run_dir', 'derived_seed', 'run_reward',
-           'summarize', 'wandb_start', 'run_eval']
-
-# %% ../nbs/09_runner.ipynb #a1554bdc
-STAGES = ("captioning", "har")
-STAGE_TASK = {"captioning": "caption", "har": "har"}
-STAGE_REWARD = {"captioning": "caption_faithfulness", "har": "har_verifier"} # fair test-time rewards (no ground truth)
-BUDGET_FREE = ("greedy", "sample")               # their cost is set by max_new_tokens / num_outputs, not by a budget
-# shared names; only methods that take them get them
-TREE_PARAMS = ("num_rollouts", "expansion_k", "lam", "rollout_temperature")
-
-@dataclass
-class RunConfig:
-    "All parameters of one evaluation run (one method, one stage, one budget, one seed)."
-    stage: str = "har"                       # "captioning" (stage 2) or "har" (stage 3)
-    dataset: str|None = None                 # None: the stage default (the shipped M4 / UCI HAPT subsets, offline)
-    split: str = "test"                      # the dataset split the prompts come from
-    data_options: dict = field(default_factory=dict) # dataset options, e.g. {"frequency": "Weekly", "root": "/data/m4"}
-    method: str = "greedy"                   # the search method (a name from `method_names()`)
-    model: str = "smollm2-135m-instruct"     # a registered model name, a model folder, a .gguf file or a hub id
-    backend: str = "torch"                   # the inference backend (a name from `BACKENDS`)
-    device: str = "cpu"                      # where the model runs, e.g. "cpu", "cuda", "mps"
-    dtype: str = "float32"                   # the model's weights and activations, e.g. "bfloat16"
-    num_samples: int = 2                     # number of prompts
-    budget: int|None = 128                   # NFE per prompt (greedy ignores it)
-    num_rollouts: int|None = None            # rollouts per search step (tree methods; None = method default)
-    expansion_k: int|None = None             # children per expansion (tree methods; None = method default)
-    lam: float|None = None                   # reward inverse temperature (tree methods; None = method default)
-    rollout_temperature: float|None = None   # sampling temperature of rollouts (None = method default)
-    max_new_tokens: int = 64                 # the most tokens a reply may have
-    num_outputs: int = 1                     # samples per prompt returned by the method
-    seed: int = 0                            # the search's randomness (each prompt × epoch gets a seed derived from it)
-    data_seed: int = 0                       # which prompts: the dataset subset (the same for every method and seed)
-    epochs: int = 1                          # repeats with derived seeds
-    reward: str|None = None                  # name or composite; None: the stage's fair default
-    max_prompt_tokens: int|None = 600        # series are downsampled evenly to fit
-    answer_step: bool = True                 # HAR: a reply without 'Answer: <label>' gets the model's likeliest label
-    method_extra: dict = field(default_factory=dict) # any other method parameter, e.g. {"batch_size": 4}
-    out_dir: str|None = None                 # default: dts_nb.core.outputs_dir()
-    wandb: bool = False                      # also log to Weights & Biases (see `wandb_mode`)
-
-# %% ../nbs/09_runner.ipynb #27739c9b
-@patch
-def resolved(self:RunConfig) -> RunConfig:
-    "The canonical form: stage defaults filled in; what the method ignores or sets to its default is None / dropped."
-    accepted = method_params(self.method) if self.method in method_names() else {}
-    same = lambda v, d: v is not None and d is not None and not isinstance(v, bool) and v == d
-    canon = {k: None if k not in accepted or same(getattr(self, k), accepted[k])
-             else (float(getattr(self, k)) if k in ("lam", "rollout_temperature") and getattr(self, k) is not None
-                   else getattr(self, k))
-             for k in TREE_PARAMS}
-    if self.method in BUDGET_FREE: canon["budget"] = None
-    extra = {k: v for k, v in (self.method_extra or {}).items()
-             if not (k in accepted and type(v) is type(accepted[k]) and v == accepted[k])}
-    return dataclasses.replace(self, dataset=self.dataset or STAGE_DEFAULTS.get(self.stage),
-                               reward=self.reward or STAGE_REWARD.get(self.stage), method_extra=extra,
-                               data_options=dict(self.data_options or {}),
-                               answer_step=bool(self.answer_step) and STAGE_TASK.get(self.stage) == "har", **canon)
-
-@patch
-def method_kwargs(self:RunConfig) -> dict:
-    "The parameters passed to `run_search` for this method (only those it accepts, None = its default)."
-    accepted = method_params(self.method)
-    kw = {k: getattr(self, k) for k in TREE_PARAMS if k in accepted and getattr(self, k) is not None}
-    return {**kw, **self.method_extra}
-
-# %% ../nbs/09_runner.ipynb #f37767a0
-_OPTIONAL = ("budget", "num_rollouts", "expansion_k", "lam", "rollout_temperature",
-             "max_prompt_tokens")   # None = default
-_INTEGERS = dict(num_samples=1, epochs=1, max_new_tokens=1, num_outputs=1, data_seed=0, seed=None, budget=1,
-                 max_prompt_tokens=1, num_rollouts=None, expansion_k=None)    # lower bounds (methods check the rest)
-
-def _check_numbers(cfg:RunConfig):
-    "Every numeric field holds a number of the right kind: `lam='abc'` is named, not passed to `float`."
-    for k in (*_INTEGERS, "lam", "rollout_temperature"):
-        v = getattr(cfg, k)
-        if not (v is None and k in _OPTIONAL): check_range(k, v, lo=_INTEGERS.get(k), integer=k in _INTEGERS)
-
-def check_model(
-    model, # a registered name, a model folder, a .gguf file or a hub id 'org/name'
-) -> str: # `model`, unchanged
-    "A registered name, a model folder, a .gguf file or a hub id; else `ConfigError` / `MissingFileError`."
-    from dts_nb.models import MODELS, resolve_model
-    if isinstance(model, str) and model in MODELS: return model
-    if isinstance(model, str) and model.strip():
-        p = Path(model).expanduser()
-        if p.is_file() and p.suffix == ".gguf": return model          # converted when it loads
-        if ("/" in model and not model.startswith(("/", ".", "~")) and not model.endswith(".gguf")
-                and not p.exists()):
-            return model                                      # a hub id: the local cache or the hub when it loads
-    resolve_model(model)       # folders, missing paths, unknown names: its checks, which load nothing for these
-    return model
-
-# %% ../nbs/09_runner.ipynb #f76f4e35
-def wandb_mode() -> str:
-    "'disabled', 'offline' or 'online': `WANDB_MODE` when set (or `WANDB_DISABLED`), else online only when logged in."
-    if os.environ.get("WANDB_DISABLED", "").strip().lower() in ("1", "true", "yes"): return "disabled"
-    mode = os.environ.get("WANDB_MODE", "").strip().lower()
-    if mode: return {"dryrun": "offline", "run": "online"}.get(mode, mode)
-    return "online" if _wandb_logged_in() else "offline"
-
-def _wandb_logged_in() -> bool:
-    "An API key in `WANDB_API_KEY`, or in the netrc file (`NETRC`, default ~/.netrc) for the W&B host."
-    if os.environ.get("WANDB_API_KEY"): return True
-    from urllib.parse import urlparse
-    host = urlparse(os.environ.get("WANDB_BASE_URL") or "https://api.wandb.ai").hostname
-    try: return netrc.netrc(os.environ.get("NETRC") or None).authenticators(host) is not None
-    except (OSError, netrc.NetrcParseError): return False
-
-def import_wandb():
-    "The `wandb` module, or `ConfigError` with the install command."
-    try: import wandb
-    except ImportError as e:
-        raise ConfigError(f"wandb=True, but the package wandb cannot be imported ({e}). Install it with "
-                          "`pip install wandb` (or `pip install -e '.[wandb]'`), or run with wandb=False "
-                          "(WANDB_MODE=disabled also turns it off).") from None
-    return wandb
-
-# %% ../nbs/09_runner.ipynb #df674c99
-@patch
-def validate(self:RunConfig) -> RunConfig:
-    "Check names, numbers and ranges (the method's own checks too) on any machine; nothing loads. The resolved config."
-    check_choice("stage", self.stage, STAGES)
-    get_method(self.method)
-    from dts_nb.backends import BACKENDS
-    check_choice("backend", self.backend, BACKENDS)
-    for k in ("data_options", "method_extra"):
-        if not isinstance(getattr(self, k) or {}, dict):
-            raise ConfigError(f"{k} must be a mapping (a JSON object), got {getattr(self, k)!r}.")
-    _check_numbers(self)
-    c = self.resolved()
-    info = check_dataset(c.dataset, c.split, **c.data_options)
-    if info.task != STAGE_TASK[c.stage]:
-        raise ConfigError(f"dataset={c.dataset!r} is a {info.task!r} dataset, but stage={c.stage!r} needs a "
-                          f"{STAGE_TASK[c.stage]!r} dataset (e.g. {STAGE_DEFAULTS[c.stage]!r}).")
-    check_reward(c.reward, task=STAGE_TASK[c.stage])
-    unknown = sorted(set(c.method_extra) - set(method_params(c.method)))
-    if unknown: raise ConfigError(f"method_extra has {unknown}, which {c.method!r} does not take; "
-                                  f"it accepts {sorted(method_params(c.method))}.")
-    from dts_nb.models import MODELS
-    vocab = (MODELS.get(c.model) or {}).get("vocab_size") or 2**31 - 1   # bounds expansion_k where the model is known
-    check_method(c.method, budget=c.budget, max_new_tokens=c.max_new_tokens, num_samples=c.num_outputs,
-                 vocab_size=vocab, **c.method_kwargs())
-    return c
-
-# %% ../nbs/09_runner.ipynb #f633bfc1
-def check_machine(cfg:RunConfig # the run's config (validated or not)
-                 ):
-    "What this machine needs to run `cfg`: its model, device, dtype, and `wandb` if the run logs to it; nothing loads."
-    check_model(cfg.model); check_runtime(cfg.backend, cfg.device, cfg.dtype)
-    if cfg.wandb and wandb_mode() != "disabled": import_wandb()
-
-# %% ../nbs/09_runner.ipynb #e5ccae2e
-_NOT_IN_HASH = ("out_dir", "wandb")
-# hashed only when set, so runs made before these existed keep their hash
-_UNSET = {"data_options": {}, "answer_step": False}
-
-def config_hash(cfg:RunConfig # the config; resolved first, so configs that run alike share a hash
-               ) -> str:
-    "8 hex digits identifying the results-relevant parameters of a (resolved) config."
-    d = {k: v for k, v in asdict(cfg.resolved()).items()
-         if k not in _NOT_IN_HASH and not (k in _UNSET and v == _UNSET[k])}
-    return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:8]
-
-def run_name(cfg:RunConfig # the config (resolved here)
-            ) -> str:
-    "Readable part of the run folder's name."
-    c = cfg.resolved()
-    b = "nobudget" if c.budget is None or c.method == "greedy" else f"b{c.budget}"
-    return f"{c.stage}-{c.dataset}-{c.method}-{b}-s{c.seed}"
-
-def run_dir(cfg:RunConfig # the config; its `out_dir` (default `outputs_dir()`) holds `runs/`
-           ) -> Path:
-    "The folder of this config's run."
-    root = Path(cfg.out_dir) if cfg.out_dir else outputs_dir()
-    return root/"runs"/f"{run_name(cfg)}-{config_hash(cfg)}"
+__all__ = ['derived_seed', 'run_reward', 'summarize', 'wandb_start', 'run_eval']
 
 # %% ../nbs/09_runner.ipynb #52fe488d
 def derived_seed(
