@@ -8,7 +8,6 @@ Docs: https://dts-nb.github.io/dts_nb/claim_text.html.md"""
 from __future__ import annotations
 import functools, re
 from dataclasses import dataclass
-from .core import *
 
 # %% auto #0
 __all__ = ['Claim', 'split_clauses', 'clause_segments']

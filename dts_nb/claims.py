@@ -6,7 +6,6 @@ Docs: https://dts-nb.github.io/dts_nb/claims.html.md"""
 
 # %% ../nbs/07b_claims.ipynb #6e6cc9c9
 from __future__ import annotations
-from .core import *
 from .claim_text import (Claim, split_clauses, clause_segments, _num, _negated, _NUM, _WORDNUM, _UP, _DOWN, _FLAT,
                                _re_search, _re_finditer, _re_findall, _re_fullmatch, _re_match, _re_sub)
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .core import *
-from .data import TSSample, SampleList, HAR_COT_LABELS
+from .samples import TSSample, SampleList
+from .data import HAR_COT_LABELS
 import dts_nb
 
 # %% auto #0

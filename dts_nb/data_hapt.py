@@ -10,7 +10,8 @@ import re, warnings
 from pathlib import Path
 import numpy as np
 from .core import *
-from .data import TSSample, SampleList, HAPT_LABELS
+from .samples import TSSample, SampleList
+from .data import HAPT_LABELS
 from .data_files import dataset_folder, SHIPPED_DIR
 
 # %% auto #0

@@ -6,10 +6,11 @@ Docs: https://dts-nb.github.io/dts_nb/prompts.html.md"""
 
 # %% ../nbs/06_prompts.ipynb #50451f3b
 from __future__ import annotations
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import numpy as np
 from .core import *
-from .data import TSSample, dataset_labels
+from .samples import TSSample
+from .data import dataset_labels
 
 # %% auto #0
 __all__ = ['CAPTION_PRE_PROMPT', 'CAPTION_SERIES_LINE', 'CAPTION_POST_PROMPT', 'HAR_PRE_PROMPT', 'HAR_SERIES_LINE',
