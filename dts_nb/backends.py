@@ -267,7 +267,7 @@ class HFTokenizerMixin:
 # %% ../nbs/01_backends.ipynb #6633a272
 BACKENDS = ("torch", "mlx", "vllm")
 DEFAULT_MODEL = "smollm2-135m-instruct"
-RUNTIME_MODULES = {"torch": "dts_nb.backends_torch", "mlx": "dts_nb.backends_mlx", "vllm": "dts_nb.engine_vllm"}
+RUNTIME_MODULES = {"torch": "dts_nb.backends_torch", "mlx": "dts_nb.backends_mlx", "vllm": "dts_nb.backends_vllm"}
 _RUNTIMES = {}
 
 def register_runtime(name:str, # the `backend=` name users pass, e.g. 'torch'
