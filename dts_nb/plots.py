@@ -6,128 +6,21 @@ Docs: https://dts-nb.github.io/dts_nb/plots.html.md"""
 
 # %% ../nbs/10b_plots.ipynb #352c21d5
 from __future__ import annotations
-import io, json, zlib
+import json
 from pathlib import Path
 import numpy as np, pandas as pd
-import matplotlib
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 from .core import *
 from .tree import draw_tree
 from .results import *
 from .summary import *
+from .plot_base import *
+from .plot_base import _axes, _legend, _log_axis, _one_setting, _within
 
 # %% auto #0
-__all__ = ['METHOD_STYLE', 'CAPTION_METRICS', 'FIGURES', 'method_style', 'method_curves', 'save_figure', 'plot_reward_vs_nfe',
-           'plot_har_accuracy', 'plot_caption_quality', 'plot_diversity_vs_reward', 'plot_wall_time',
-           'plot_exploration', 'plot_ablations', 'plot_search_tree', 'draw_figures']
-
-# %% ../nbs/10b_plots.ipynb #4b3657c0
-METHOD_STYLE = {"greedy": ("black", "_"), "sample": ("tab:gray", "x"), "beam": ("tab:brown", "v"),
-                "best_of_n": ("tab:blue", "o"), "mcts": ("tab:orange", "s"), "dts": ("tab:green", "^"),
-                "dts_star": ("tab:olive", "D"), "maxent_ts": ("tab:red", "*")}
-_SPARE = ("tab:purple", "tab:pink", "tab:cyan", "darkblue", "teal")
-
-def method_style(
-    method:str, # a method name, known or not
-) -> dict: # {color, marker}
-    "`color` and `marker` of a method (stable for unknown methods too)."
-    color, marker = METHOD_STYLE.get(method) or (_SPARE[zlib.crc32(method.encode()) % len(_SPARE)], "P")
-    return dict(color=color, marker=marker)
-
-# %% ../nbs/10b_plots.ipynb #b905f9db
-def _axes(ax, n:int=1, setting:str|None=None):
-    "The figure and `n` axes: new ones (titled with the setting), or the given ones."
-    if ax is None:
-        fig = Figure(figsize=(5.2*n, 4.0), layout="constrained")
-        axes = list(fig.subplots(1, n, squeeze=False)[0])
-        if setting: fig.suptitle(setting, fontsize=9)
-        return fig, axes
-    axes = list(ax) if isinstance(ax, (list, tuple, np.ndarray)) else [ax]
-    if len(axes) != n:
-        raise ConfigError(f"This figure draws {n} panel(s) but got {len(axes)} axes: pass {n} axes or none.")
-    return axes[0].figure, axes
-
-def _log_axis(ax, which:str="x", base:int=2):
-    "A log axis with plain-number tick labels (64, 256 …; no mathtext: faster and easier to read)."
-    axis = ax.xaxis if which == "x" else ax.yaxis
-    (ax.set_xscale if which == "x" else ax.set_yscale)("log", base=base)
-    axis.set_major_locator(LogLocator(base=base, subs=(1.0,) if base == 2 else (1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}")); axis.set_minor_formatter(NullFormatter())
-
-def _legend(ax, ncols:int=2):
-    "The axes' legend below it, off the data."
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncols=ncols, frameon=False)
-
-def _within(ax, bounds):
-    "Keep the y axis inside `bounds` (the metric's range)."
-    lo, hi = ax.get_ylim()
-    ax.set_ylim(max(lo, bounds[0]) if np.isfinite(bounds[0]) else lo,
-                min(hi, bounds[1]) if np.isfinite(bounds[1]) else hi)
-
-def _one_setting(runs:pd.DataFrame) -> str:
-    "The single setting of `runs` (figures never mix rewards, models or datasets)."
-    s = sorted(runs["setting"].unique())
-    if not s: raise NoDataError("No runs to draw.")
-    if len(s) > 1: raise ConfigError(f"These runs span {len(s)} settings ({'; '.join(s)}): "
-                                     "draw one at a time with select(runs, lines, setting=...).")
-    return s[0]
-
-# %% ../nbs/10b_plots.ipynb #384ae342
-def _curve(ax, m:str, c:pd.DataFrame, curved:list):
-    "Draw one method's cells `c`: no-budget cells as reference lines, the others as a curve with error bars."
-    st = method_style(m)
-    for _, r in c[c["budget"].isna()].iterrows():
-        ax.axhline(r["mean"], color=st["color"], ls="--", lw=1.2, label=f"{m} (no budget, NFE {r['nfe']:.0f})")
-    cv = c[c["budget"].notna()].sort_values("nfe")
-    if not len(cv): return
-    x = cv["nfe"].values*2**(0.06*(curved.index(m) - (len(curved) - 1)/2))        # ±4 %: bars side by side
-    ax.plot(x, cv["mean"], marker=st["marker"], color=st["color"], label=m, clip_on=False, zorder=3)
-    ok = cv["lo"].notna().values
-    if ok.any():
-        err = np.abs(np.vstack([cv["mean"] - cv["lo"], cv["hi"] - cv["mean"]]).astype(float)[:, ok])
-        ax.errorbar(x[ok], cv["mean"].values[ok], yerr=err, fmt="none", ecolor=st["color"], elinewidth=1.5, alpha=0.45)
-
-def method_curves(
-    ax, # the matplotlib axes to draw into
-    runs:pd.DataFrame, # runs of one setting
-    lines:pd.DataFrame, # their lines
-    metric="reward", # a `lines` column or a `SumStat`
-    ylabel:str="mean reward", # the y axis label
-    logy:bool=False, # a log10 y axis
-) -> int: # the number of cells drawn
-    "Draw `metric` vs NFE per method (main variants) with 95 % error bars, no-budget methods as reference lines."
-    cells = aggregate_runs(runs[runs["main"].astype(bool)], lines, metric)
-    methods = sorted(cells["method"].unique(), key=method_rank)
-    curved = [m for m in methods if cells[(cells["method"] == m)]["budget"].notna().any()]
-    for m in methods: _curve(ax, m, cells[cells["method"] == m], curved)
-    if curved:
-        _log_axis(ax, "x", 2)
-        ax.xaxis.set_major_locator(FixedLocator(sorted(cells["budget"].dropna().unique())))
-        ax.xaxis.set_minor_locator(NullLocator())
-    if logy and len(cells): _log_axis(ax, "y", 10)
-    elif len(cells): _within(ax, getattr(metric, "bounds", None) or metric_bounds(metric, runs["reward"].iloc[0]))
-    ax.set_xlabel("NFE per prompt (log2; ticks at the budgets run)"); ax.set_ylabel(ylabel); ax.grid(alpha=0.3)
-    _legend(ax)
-    return len(cells)
-
-# %% ../nbs/10b_plots.ipynb #15b4b282
-def save_figure(
-    fig, # a matplotlib figure
-    path_stem, # the files' path without extension
-    dpi:int=150, # the PNG's resolution
-) -> list[Path]: # the PNG and SVG written
-    "Write `fig` as `<path_stem>.png` and `.svg`, byte-deterministically (its layout settled, then frozen)."
-    for _ in range(2): fig.draw_without_rendering()           # legends outside the axes move them: let it settle
-    fig.set_layout_engine("none")
-    out = []
-    with matplotlib.rc_context({"svg.hashsalt": "dts_nb", "svg.fonttype": "path"}):
-        for ext, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
-            buf = io.BytesIO()
-            fig.savefig(buf, format=ext, dpi=dpi, metadata=meta)
-            p = Path(f"{path_stem}.{ext}"); atomic_write(p, buf.getvalue()); out.append(p)
-    return out
+__all__ = ['CAPTION_METRICS', 'FIGURES', 'plot_reward_vs_nfe', 'plot_har_accuracy', 'plot_caption_quality',
+           'plot_diversity_vs_reward', 'plot_wall_time', 'plot_exploration', 'plot_ablations', 'plot_search_tree',
+           'draw_figures']
 
 # %% ../nbs/10b_plots.ipynb #ce7e1f8f
 def plot_reward_vs_nfe(
