@@ -1,4 +1,4 @@
-"""Per-prompt task metrics, perplexity and diversity; intervals and paired tests
+"""Per-prompt task metrics, perplexity and diversity, one rule each
 
 Docs: https://dts-nb.github.io/dts_nb/metrics.html.md"""
 
@@ -9,20 +9,17 @@ from __future__ import annotations
 import importlib.util, itertools, math, os
 from functools import lru_cache
 import numpy as np
-from scipy import stats
 from sklearn.metrics import f1_score
 from .core import *
-from .har_rewards import parse_answer, normalize_label, mentioned_label, HarLabelOracle, FormatReward
-from .faithfulness import caption_faithfulness, CaptionFaithfulness
-from .rewards import check_reward
+from .har_rewards import parse_answer, normalize_label, mentioned_label
+from .faithfulness import caption_faithfulness
 
 _all_ = ["parse_answer", "normalize_label"]
 
 # %% auto #0
-__all__ = ['METRIC_BOUNDS', 'macro_f1', 'f1_parts', 'f1_value', 'har_metrics', 'metric_availability', 'rouge_l',
-           'embedding_model', 'embedding_similarity', 'caption_metrics', 'perplexity', 'distinct_n',
-           'mean_pairwise_dissimilarity', 'prompt_metrics', 'reward_bounds', 'metric_bounds', 't_interval',
-           'bootstrap_ci', 'aggregate', 'paired_comparison', 'holm', 'parse_answer', 'normalize_label']
+__all__ = ['macro_f1', 'f1_parts', 'f1_value', 'har_metrics', 'metric_availability', 'rouge_l', 'embedding_model',
+           'embedding_similarity', 'caption_metrics', 'perplexity', 'distinct_n', 'mean_pairwise_dissimilarity',
+           'prompt_metrics', 'parse_answer', 'normalize_label']
 
 # %% ../nbs/08_metrics.ipynb #f12db8a8
 def _norm_all(xs) -> list[str]: return [normalize_label(x) if isinstance(x, str) else "" for x in xs]
@@ -229,119 +226,4 @@ def prompt_metrics(result, # a `SearchResult`, its `to_dict()`, or any mapping/o
     if sample is not None and sample.task == "har": out.update(_har_numbers(text, prim, sample, labels))
     elif sample is not None:
         out.update(caption_metrics(text, sample.series[0], sample.meta, sample.reference, embeddings))
-    return out
-
-# %% ../nbs/08_metrics.ipynb #d53cfcb7
-_UNIT_METRICS = ("correct", "correct_normalized", "strict_correct", "mentioned_correct", "valid", "written", "oracle",
-                 "distinct_2", "pairwise_dissimilarity", "rouge_l", "faithfulness", "accuracy", "macro_f1",
-                 "strict_macro_f1", "valid_rate", "written_rate")                                     # in [0, 1]
-_COUNT_METRICS = ("nfe", "wall_s", "prefill_tokens", "length_tokens", "mean_length_tokens", "perplexity",
-                  "mean_perplexity", "n_samples", "nodes", "unique_sequences", "max_depth", "rollouts", "stats.nodes",
-                  "stats.unique_sequences")                                                           # ≥ 0
-METRIC_BOUNDS = {**{k: (0.0, 1.0) for k in _UNIT_METRICS},
-                 "embedding_similarity": (-1.0, 1.0),
-                 **{k: (0.0, math.inf) for k in _COUNT_METRICS}}
-_REWARD_BOUNDS = {**{c.name: c.bounds for c in (CaptionFaithfulness, HarLabelOracle, FormatReward)},
-                  "har_verifier": (-math.inf, 0.0), "har_verifier_lenient": (-math.inf, 0.0)}     # log-probabilities
-_REWARD_METRICS = ("reward", "mean_sample_reward", "max_sample_reward")
-
-def reward_bounds(spec, # a reward spec (see `dts_nb.rewards.check_reward`)
-                 ) -> tuple[float, float]:
-    "The range of reward `spec`'s values (weighted sum of its terms' bounds); (-inf, inf) when unknown."
-    try: w = check_reward(spec)
-    except ConfigError: return (-math.inf, math.inf)
-    if any(n not in _REWARD_BOUNDS for n in w): return (-math.inf, math.inf)
-    ends = [(wt*_REWARD_BOUNDS[n][0], wt*_REWARD_BOUNDS[n][1]) for n, wt in w.items() if wt]
-    return (float(sum(min(e) for e in ends)), float(sum(max(e) for e in ends)))
-
-def metric_bounds(metric:str, # a metric name (a column of the results)
-                  reward=None, # the run's reward spec, for the reward columns
-                 ) -> tuple[float, float]:
-    "The range of `metric` (`reward`: the run's reward spec, for the reward columns); (-inf, inf) when unknown."
-    if metric in _REWARD_METRICS: return reward_bounds(reward) if reward is not None else (-math.inf, math.inf)
-    return METRIC_BOUNDS.get(metric, (-math.inf, math.inf))
-
-# %% ../nbs/08_metrics.ipynb #63a7f7ca
-def t_interval(values, # numbers (non-finite ones are left out)
-               level:float=0.95, # confidence level
-               bounds=None, # (lo, hi) to clip the interval to
-              ) -> tuple[float, float, float, int]: # (mean, lo, hi, n)
-    "`(mean, lo, hi, n)`: Student-t interval of the mean of the finite `values`, clipped to `bounds`; NaN when n < 2."
-    v = np.asarray(values, float).ravel(); v = v[np.isfinite(v)]
-    if not len(v): return (math.nan,)*3 + (0,)
-    m = float(v.mean())
-    if len(v) < 2: return m, math.nan, math.nan, 1
-    lo, hi = (m, m) if np.ptp(v) == 0 else stats.ttest_1samp(v, 0.0).confidence_interval(level)
-    if bounds is not None: lo, hi = np.clip([lo, hi], *bounds)
-    return m, float(lo), float(hi), len(v)
-
-# %% ../nbs/08_metrics.ipynb #aaa73311
-def bootstrap_ci(data, # one row per prompt (numbers or vectors such as `f1_parts`)
-                 statistic=np.mean, # `statistic(rows, axis=1)` of a batch of resamples
-                 n_boot:int=2000, # number of resamples
-                 level:float=0.95, # confidence level
-                 seed:int=0, # seed of the resampling
-                 bounds=None, # (lo, hi) to clip the interval to
-                ) -> tuple[float, float]: # (lo, hi)
-    "Percentile bootstrap interval of `statistic(rows, axis=1)` over the rows of `data` resampled with replacement."
-    x = np.asarray(data, float)
-    if len(x) < 2: return (math.nan, math.nan)
-    stat = lambda i, axis=-1: statistic(x[i], axis=1)                # i: (resamples, n) row indices
-    r = stats.bootstrap((np.arange(len(x)),), stat, n_resamples=n_boot, confidence_level=level, method="percentile",
-                        vectorized=True, batch=max(1, min(n_boot, 4_000_000//max(1, x.size))),
-                        rng=np.random.default_rng(seed))
-    lo, hi = r.confidence_interval
-    if bounds is not None: lo, hi = np.clip([lo, hi], *bounds)
-    return float(lo), float(hi)
-
-# %% ../nbs/08_metrics.ipynb #224fd3fb
-def aggregate(rows, # per-prompt dicts
-              keys=None, # the keys to summarise; default every key with a number
-              ci:str="t", # 't' or 'bootstrap'
-              level:float=0.95, # confidence level
-              n_boot:int=2000, # bootstrap resamples
-              seed:int=0, # bootstrap seed
-              bounds:dict|None=None, # {key: (lo, hi)} on top of `METRIC_BOUNDS`
-             ) -> dict: # {key: {mean, std, lo, hi, n}}
-    "Per numeric key of per-prompt dicts: {mean, std, lo, hi, n}, a t or bootstrap interval inside the key's range."
-    check_choice("ci", ci, ["t", "bootstrap"]); rows = list(rows); rng_of = {**METRIC_BOUNDS, **(bounds or {})}
-    num = lambda x: isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
-    if keys is None: keys = [k for k in dict.fromkeys(k for r in rows for k in r) if any(num(r.get(k)) for r in rows)]
-    out = {}
-    for k in keys:
-        x = np.array([float(r[k]) for r in rows if num(r.get(k)) and np.isfinite(float(r[k]))])
-        b = rng_of.get(k)
-        m, lo, hi, n = t_interval(x, level, b)
-        if ci == "bootstrap": lo, hi = bootstrap_ci(x, np.mean, n_boot, level, seed, b)
-        out[k] = dict(mean=m, std=float(x.std(ddof=1)) if n > 1 else math.nan, lo=lo, hi=hi, n=n)
-    return out
-
-# %% ../nbs/08_metrics.ipynb #0a03a787
-def paired_comparison(a, # method A's values per item
-                      b, # method B's values on the same items
-                      level:float=0.95, # confidence level of the bootstrap interval
-                      n_boot:int=2000, # bootstrap resamples
-                      seed:int=0, # bootstrap seed
-                      alpha:float=0.05, # significance level (below which a p-value must be reachable)
-                     ) -> dict:
-    "a vs b on the same items: mean a−b [paired bootstrap], Wilcoxon p (NaN + `note` if it cannot reach `alpha`), wins."
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ConfigError(f"paired_comparison needs values for the same prompts: got {a.size} and {b.size}.")
-    keep = np.isfinite(a) & np.isfinite(b); d = a[keep] - b[keep]; k = int((d != 0).sum())
-    lo, hi = bootstrap_ci(d, np.mean, n_boot, level, seed)
-    p, note = math.nan, ""
-    if 2*0.5**k >= alpha: note = f"{k} non-zero difference(s): cannot reach p < {alpha:g}"     # ties carry no sign
-    else: p = float(stats.wilcoxon(d, zero_method="pratt").pvalue)
-    return dict(mean_diff=float(d.mean()) if d.size else math.nan, lo=lo, hi=hi, p_value=p, wins=int((d > 0).sum()),
-                ties=int((d == 0).sum()), losses=int((d < 0).sum()), n=int(d.size), note=note)
-
-def holm(p_values, # p-values of one family of tests (NaN: no test)
-        ) -> np.ndarray:
-    "Holm–Bonferroni adjusted p-values of one family of tests; NaN entries are no test (kept NaN, not counted)."
-    p = np.asarray(p_values, float); out = np.full(p.shape, np.nan); ok = np.isfinite(p); m = int(ok.sum())
-    if not m: return out
-    q = p[ok]; o = np.argsort(q, kind="stable")
-    adj = np.empty(m); adj[o] = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m))*q[o]))
-    out[ok] = adj
     return out

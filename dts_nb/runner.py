@@ -16,7 +16,8 @@ from .data import dataset_labels, load_dataset
 from .prompts import build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
 from .har_rewards import answer_label
-from .metrics import prompt_metrics, har_metrics, aggregate, reward_bounds
+from .metrics import prompt_metrics, har_metrics
+from .stats import aggregate, reward_bounds
 from .run_files import *
 from .run_config import *
 

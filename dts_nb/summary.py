@@ -10,8 +10,8 @@ import json, math
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import *
-from .metrics import (METRIC_BOUNDS, metric_bounds, t_interval, bootstrap_ci, macro_f1, f1_parts, f1_value,
-                            paired_comparison, holm)
+from .metrics import macro_f1, f1_parts, f1_value
+from .stats import METRIC_BOUNDS, metric_bounds, t_interval, bootstrap_ci, paired_comparison, holm
 from .results import *
 from .results import _sort_key          # the stable group order
 

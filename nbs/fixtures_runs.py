@@ -18,7 +18,8 @@ import hashlib, json, math
 from pathlib import Path
 import numpy as np
 from dts_nb.core import atomic_write
-from dts_nb.metrics import aggregate, reward_bounds, macro_f1
+from dts_nb.metrics import macro_f1
+from dts_nb.stats import aggregate, reward_bounds
 
 __all__ = ["HAR_LABELS", "TREE_METHODS", "write_run", "example_tree", "example_config", "make_example_runs",
            "_example_line", "_summary"]
