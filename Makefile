@@ -125,9 +125,9 @@ $(VLLM_VENV)/bin/.installed: pyproject.toml
 
 setup-vllm: $(VLLM_VENV)/bin/.installed
 
-# the vLLM checks (skipped with a reason in `make test`, where vLLM is not installed): ~1.5 min here
+# the vLLM checks (skipped with a reason in `make test`, where vLLM is not installed): two notebooks, a vLLM start-up each: ~8 min here
 test-vllm: setup-vllm
-	cd nbs && ../$(VLLM_VENV)/bin/nbdev-test 01d_vllm.ipynb 02a_engine_vllm.ipynb
+	cd nbs && ../$(VLLM_VENV)/bin/nbdev-test --n-workers 1 --file-re "^(01d_vllm|02a_engine_vllm)\.ipynb$$"
 
 # best_of_n and maxent_ts at 1,024 NFE through vLLM and through dts_nb's engine (quiet machine: ~30 min on 2 cores)
 bench-vllm: setup-vllm
