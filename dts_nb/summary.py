@@ -1,4 +1,4 @@
-"""Cells of runs with 95 % intervals, paired comparisons and the summary files.
+"""The summary table, paired comparisons against best_of_n and the summary files.
 
 Docs: https://dts-nb.github.io/dts_nb/summary.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://dts-nb.github.io/dts_nb/summary.html.md"""
 
 # %% ../nbs/10a_summary.ipynb #de40da04
 from __future__ import annotations
-import json, math
+import math
 from pathlib import Path
 import numpy as np, pandas as pd
 from .core import *
@@ -14,133 +14,17 @@ from .metrics import macro_f1, f1_parts, f1_value
 from .stats import METRIC_BOUNDS, metric_bounds, t_interval, bootstrap_ci, paired_comparison, holm
 from .results import *
 from .results import _sort_key          # the stable group order
+from .aggregation import *
+from .aggregation import _nan_none
 
-_all_ = ["METRIC_BOUNDS", "metric_bounds", "t_interval", "bootstrap_ci", "macro_f1", "f1_parts", "f1_value"]
+_all_ = ["METRIC_BOUNDS", "metric_bounds", "t_interval", "bootstrap_ci", "macro_f1", "f1_parts", "f1_value",
+         "har_macro_f1", "har_strict_macro_f1", "SumStat", "MacroF1", "per_prompt", "aggregate_runs", "ablation_groups"]
 
 # %% auto #0
-__all__ = ['har_macro_f1', 'har_strict_macro_f1', 'PAIRED_COLS', 'SHAPE_STATS', 'SumStat', 'MacroF1', 'per_prompt',
-           'aggregate_runs', 'ablation_groups', 'summary_columns', 'summary_frame', 'paired_table', 'shape_table',
-           'shape_md', 'summary_table', 'write_summary', 'METRIC_BOUNDS', 'metric_bounds', 't_interval', 'bootstrap_ci',
-           'macro_f1', 'f1_parts', 'f1_value']
-
-# %% ../nbs/10a_summary.ipynb #2f762b33
-class SumStat:
-    "A statistic of a run that is a function of per-prompt additive parts (a bootstrap is one matrix product)."
-    name, bounds = "stat", (-math.inf, math.inf)
-    def parts(self,
-              lines:pd.DataFrame, # the run's completed lines
-              labels=None, # the run's label set, or None
-             ) -> np.ndarray: # one row of parts per line
-        raise NotImplementedError
-    def value(self,
-              sums, # summed parts, shape (..., K)
-             ): # the statistic's value(s)
-        raise NotImplementedError
-    def __repr__(self): return self.name
-
-class MacroF1(SumStat):
-    "HAR macro-F1 (`dts_nb.metrics.macro_f1`) of the answers in `column` against `label`."
-    bounds = (0.0, 1.0)
-    def __init__(self,
-                 column:str|None=None, # the answers' column; None: `predicted`, else `answer`
-                 name:str="macro_f1", # the statistic's name
-                ): self.column, self.name = column, name
-    def parts(self,
-              lines, # the run's completed lines
-              labels=None, # the run's label set, or None (the labels seen)
-             ):
-        pred = self.column or ("predicted" if "predicted" in lines else "answer")   # 08_metrics writes answer
-        if pred not in lines or "label" not in lines: return np.zeros((len(lines), 0))
-        return f1_parts(list(lines["label"]), list(lines[pred]), labels)
-    def value(self,
-              sums, # summed parts
-             ): return f1_value(sums)
-
-har_macro_f1 = MacroF1()
-har_strict_macro_f1 = MacroF1("strict_answer", "strict_macro_f1")     # OpenTSLM's: answers the model wrote itself
-
-# %% ../nbs/10a_summary.ipynb #45dd9862
-def per_prompt(
-    lines:pd.DataFrame, # lines of one run
-    metric:str, # a column of `lines`
-) -> pd.Series: # by sample_id
-    "A metric's value per prompt (mean over epochs), failed lines and missing values left out."
-    if metric not in lines: return pd.Series(dtype=float)
-    ok = lines[~lines["failed"].astype(bool)]
-    return pd.to_numeric(ok[metric], errors="coerce").groupby(ok["sample_id"]).mean().dropna()
-
-def _nan_none(k) -> tuple: return tuple(None if isinstance(x, float) and math.isnan(x) else x for x in k)
-
-# %% ../nbs/10a_summary.ipynb #04940b39
-def _stat_values(metric, L:pd.DataFrame, labels):
-    "A run's value of `metric` and its per-prompt values (a SumStat: per-prompt parts), or None when it has none."
-    ok = L[~L["failed"].astype(bool)]
-    if not isinstance(metric, SumStat):
-        v = per_prompt(L, metric)
-        return (v.values.mean(), v.values, set(v.index)) if len(v) else None
-    P = metric.parts(ok, labels if isinstance(labels, (tuple, list)) else None)
-    if not P.size or "label" not in ok or not ok["label"].notna().any(): return None
-    P = pd.DataFrame(P).groupby(ok["sample_id"].values).sum().values      # one row per prompt
-    v = metric.value(P.sum(0))
-    return (v, P, set(ok["sample_id"])) if np.isfinite(v) else None
-
-def _band(metric, vals:list, single, b) -> tuple:
-    "`(mean, lo, hi, band)`: a t-interval over the seeds' values when several, else over the one run's prompts."
-    if len(vals) > 1: (m, lo, hi, _), band = t_interval(vals, bounds=b), "seeds"
-    elif isinstance(metric, SumStat):
-        m, band = vals[0], "prompts (bootstrap)"
-        lo, hi = bootstrap_ci(single, lambda P, axis: metric.value(P.sum(axis)), n_boot=1000, bounds=b)
-    else: (m, lo, hi, _), band = t_interval(single, bounds=b), "prompts"
-    return m, lo, hi, band
-
-# %% ../nbs/10a_summary.ipynb #a4899f01
-def aggregate_runs(
-    runs:pd.DataFrame, # the runs to aggregate (usually of one setting)
-    lines:pd.DataFrame, # their lines
-    metric:str|SumStat="reward", # a `lines` column or a `SumStat`
-    by=CELL, # the `runs` columns of a group
-) -> pd.DataFrame: # one row per group: mean, lo, hi, n_prompts, n_seeds, n_failed, nfe, band
-    "Mean and 95 % interval (inside the metric's range) of `metric` per group `by` of `runs`."
-    by_run = {r: g for r, g in lines.groupby("run")} if len(lines) else {}
-    labels = dict(zip(runs["run"], runs["labels"])) if "labels" in runs else {}
-    out = []
-    for key, rr in sorted_groups(runs, by):
-        b = (metric.bounds if isinstance(metric, SumStat) else
-             metric_bounds(metric, rr["reward"].iloc[0] if "reward" in rr else None))
-        vals, nfe, n_prompts, n_failed, single = [], [], set(), 0, None
-        for run in rr["run"]:
-            L = by_run.get(run)
-            if L is None: continue
-            n_failed += int(L["failed"].sum())
-            got = _stat_values(metric, L, labels.get(run))
-            if got is None: continue
-            vals.append(got[0]); single = got[1]; n_prompts |= got[2]
-            nfe.append(per_prompt(L, "nfe").mean())
-        if not vals: continue
-        m, lo, hi, band = _band(metric, vals, single, b)
-        out.append(dict(zip(by, key), mean=m, lo=lo, hi=hi, n_prompts=len(n_prompts), n_seeds=len(vals),
-                        n_failed=n_failed, nfe=float(np.nanmean(nfe)) if len(nfe) else float("nan"), band=band))
-    return pd.DataFrame(out, columns=[*by, "mean", "lo", "hi", "n_prompts", "n_seeds", "n_failed", "nfe", "band"])
-
-# %% ../nbs/10a_summary.ipynb #6768e93f
-def ablation_groups(
-    runs:pd.DataFrame, # the runs table of `load_runs`
-    method:str="maxent_ts", # the method whose ablations to find
-    fields=ABLATION_FIELDS, # the fields an ablation varies
-) -> pd.DataFrame: # the runs of the ablations, with a column `ablation` (a group id)
-    "The `runs` of `method` that form ablations over `fields`, with a column `ablation` (a group id)."
-    r = runs[runs["method"] == method].copy()
-    if not len(r): return r.assign(ablation=pd.Series(dtype=int))
-    r["_base"] = [json.dumps({k: v for k, v in json.loads(x).items() if k not in fields}, sort_keys=True)
-                  for x in r["variant"]]
-    r["_abl"] = [json.dumps([None if math.isnan(x) else x for x in row])
-                 for row in r[list(fields)].itertuples(index=False)]
-    keep, gid = [], 0
-    for _, g in sorted_groups(r, ["setting", "budget", "_base"]):
-        if g["_abl"].nunique() < 2: continue
-        keep.append(g.assign(ablation=gid)); gid += 1
-    if not keep: return r.iloc[:0].drop(columns=["_base", "_abl"]).assign(ablation=pd.Series(dtype=int))
-    return pd.concat(keep).drop(columns=["_base", "_abl"])
+__all__ = ['PAIRED_COLS', 'SHAPE_STATS', 'summary_columns', 'summary_frame', 'paired_table', 'shape_table', 'shape_md',
+           'summary_table', 'write_summary', 'METRIC_BOUNDS', 'metric_bounds', 't_interval', 'bootstrap_ci', 'macro_f1',
+           'f1_parts', 'f1_value', 'har_macro_f1', 'har_strict_macro_f1', 'SumStat', 'MacroF1', 'per_prompt',
+           'aggregate_runs', 'ablation_groups']
 
 # %% ../nbs/10a_summary.ipynb #7ae045e9
 def _fmt(x) -> str:
