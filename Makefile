@@ -125,7 +125,7 @@ $(VLLM_VENV)/bin/.installed: pyproject.toml
 
 setup-vllm: $(VLLM_VENV)/bin/.installed
 
-# the vLLM checks (skipped with a reason in `make test`, where vLLM is not installed): two notebooks, a vLLM start-up each: ~8 min here
+# the vLLM checks (skipped with a reason in `make test`, where vLLM is not installed): two notebooks, a vLLM start-up each: ~4 min here
 test-vllm: setup-vllm
 	cd nbs && ../$(VLLM_VENV)/bin/nbdev-test --n-workers 1 --file-re "^(01d_vllm|02a_engine_vllm)\.ipynb$$"
 
