@@ -12,85 +12,11 @@ from typing import Sequence
 import numpy as np
 from fastcore.basics import patch
 from .core import *
-from .backends import Backend, ToyBackend
+from .backends import Backend
+from .nodes import Node, sampling_probs, sample_token, hashed_toy   # re-exported: the engine's building blocks
 
 # %% auto #0
-__all__ = ['Node', 'sampling_probs', 'sample_token', 'hashed_toy', 'current_hub', 'Engine']
-
-# %% ../nbs/02_engine.ipynb #8fe308ef
-class Node:
-    "A state of the token tree: prompt + the generated tokens on the path from the root."
-    __slots__ = ("token", "parent", "depth", "logprob", "cum_logprob", "children", "terminal",
-                 "dist", "kv", "computed", "data", "__weakref__")
-    def __init__(self,
-                 token:int|None, # the token this node adds (None at the root)
-                 parent:Node|None, # the node before it (None at the root)
-                 logprob:float=0.0, # log-probability of `token` after `parent`, at temperature 1
-                 terminal:bool=False): # EOS or the length limit: the node has no children
-        self.token, self.parent, self.logprob, self.terminal = token, parent, float(logprob), terminal
-        self.depth = 0 if parent is None else parent.depth + 1
-        self.cum_logprob = self.logprob + (parent.cum_logprob if parent is not None else 0.0)
-        self.children: dict[int, Node] = {}
-        self.dist = None        # next-token log-probs after this node (np.ndarray [V]) or None
-        self.kv = None          # (_StoredSegment, index) holding this node's own KV, or None
-        self.computed = False   # has this node's token ever been fed through the model?
-        self.data = None        # free slot for search algorithms
-    def path(self) -> list[Node]:
-        "Nodes from the root's first child down to this node."
-        out, n = [], self
-        while n.parent is not None: out.append(n); n = n.parent
-        return out[::-1]
-    @property
-    def tokens(self) -> list[int]: return [n.token for n in self.path()]
-    def __repr__(self):
-        return f"Node(depth={self.depth}, token={self.token}, logprob={self.logprob:.3f}" \
-               f"{', terminal' if self.terminal else ''})"
-
-# %% ../nbs/02_engine.ipynb #4d9d2099
-def sampling_probs(
-    logprobs:np.ndarray, # next-token log-probabilities, shape [V]
-    temperature:float=1.0, # divides the log-probabilities (1.0: the model itself)
-    top_p:float=1.0, # nucleus: keep the smallest most likely set with at least this mass
-) -> np.ndarray:
-    "Probabilities after temperature scaling and nucleus (top-p) truncation, in float64."
-    z = np.asarray(logprobs, dtype=np.float64)/temperature
-    p = np.exp(z - z.max()); p /= p.sum()
-    if top_p < 1.0:
-        order = np.argsort(-p, kind="stable")
-        keep = np.searchsorted(np.cumsum(p[order]), top_p) + 1
-        q = np.zeros_like(p); q[order[:keep]] = p[order[:keep]]
-        p = q/q.sum()
-    return p
-
-def sample_token(
-    logprobs:np.ndarray, # next-token log-probabilities, shape [V]
-    rng:np.random.Generator, # one uniform number is drawn from it (none when `greedy`)
-    temperature:float=1.0, # as in `sampling_probs`
-    top_p:float=1.0, # as in `sampling_probs`
-    greedy:bool=False, # take the argmax (lowest id on ties) instead
-) -> int:
-    "Draw one token id (argmax when `greedy`)."
-    if greedy: return int(np.argmax(logprobs))
-    cdf = np.cumsum(sampling_probs(logprobs, temperature, top_p))
-    return int(min(np.searchsorted(cdf, rng.random()*cdf[-1], side="right"), len(cdf) - 1))
-
-# %% ../nbs/02_engine.ipynb #5da33cb4
-def hashed_toy(
-    vocab_size:int=4, # number of token ids
-    eos_id:int|None=None, # the EOS id; default the last one
-    seed:int=0, # which pseudo-random model
-    peak:float=2.0, # scale of the logits: larger is more peaked
-) -> ToyBackend: # its `calls` lists every prefix the model function was asked about
-    "A toy model whose next-token distribution is a fixed pseudo-random function of the whole prefix."
-    calls = []
-    def fn(prefix):
-        calls.append(prefix)
-        r = np.random.default_rng(abs(hash((seed,) + tuple(prefix))) % 2**32)
-        z = peak*r.normal(size=vocab_size)
-        return z - logsumexp(z)
-    tb = ToyBackend(fn, vocab_size, eos_id=vocab_size - 1 if eos_id is None else eos_id, name=f"hashed-toy-{seed}")
-    tb.calls = calls
-    return tb
+__all__ = ['current_hub', 'Engine']
 
 # %% ../nbs/02_engine.ipynb #23baaca3
 _HUB = contextvars.ContextVar("dts_nb_hub", default=None)   # set by `dts_nb.together` in its jobs
