@@ -39,7 +39,7 @@ def paired_table(R, methods, temps, budget):
 def resumed(csv, grid, a):
     "Rows of an earlier run in `csv` and the (prompt, seed, method, temperature) searches they hold; a clear error if they do not fit."
     if not csv.exists(): return [], set(), time.time()
-    R = pd.read_csv(csv, dtype={"prompt": str})
+    R = pd.read_csv(csv, dtype={"prompt": str}, float_precision="round_trip")   # exact floats: ties decide scipy's Wilcoxon method
     budgets = sorted(R.budget.unique())
     if budgets != sorted(int(b) for b in grid):
         raise SystemExit(f"--resume: {csv} was run on budgets {budgets}, this run's grid is {sorted(grid)}: use the same "
