@@ -244,3 +244,13 @@ def _evaluate_nocache(self:Engine, todo:Sequence[Node]):
         self.forward_calls += 1; self.tokens_processed += len(ids)
         self._count([n]); self._set_dist(n, lp)
     self._enforce_cap(keep=todo)
+
+# %% ../nbs/02_engine.ipynb #7684714a
+@patch
+def release(self:Engine):
+    "Drop every stored distribution and KV segment (the prompt's stay): what a finished search need not keep."
+    for n in self._dists.values(): n.dist = None
+    for s in self._segments.values():
+        for n in s.nodes:
+            if n.kv is not None and n.kv[0] is s: n.kv = None
+    self._dists.clear(); self._segments.clear(); self.cache_bytes = 0

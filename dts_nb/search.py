@@ -145,6 +145,7 @@ def run_search(
     tree = ctx.stats.pop("tree", None)
     stats = {**tree_stats(engine, ends), **ctx.stats, **rollout_stats(ctx), "engine": engine.stats(),
              "reward_calls": ctx.reward_calls, "reward_s": ctx.reward_s, "prefill_s": engine.prefill_s}
+    engine.release()                     # the result keeps the tree's shape, not its distributions and KV
     first = samples[0]
     record = {**accepted, **params, "budget": budget, "max_new_tokens": max_new_tokens, "seed": seed,
               "num_samples": num_samples, **ctx.stats.pop("resolved", {})}
