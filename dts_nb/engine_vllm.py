@@ -48,6 +48,14 @@ def _keep_topk(self:VllmEngine, node:Node, logprobs:dict):
     if old is None or len(items) > len(old[0]):
         self._topk[id(node)] = (np.array([t for t, _ in items]), np.array([l for _, l in items]))
 
+# %% ../nbs/02a_engine_vllm.ipynb #787deb75
+@patch
+def release(self:VllmEngine):
+    "What a finished search need not keep: the top-k lists of every node but the root."
+    root = self._topk.get(id(self.root))
+    self._topk.clear()
+    if root is not None: self._topk[id(self.root)] = root
+
 # %% ../nbs/02a_engine_vllm.ipynb #db2073a9
 @patch
 def _charge(self:VllmEngine, start:Node, out, n_fed:int, n_extra:int=0) -> int:
