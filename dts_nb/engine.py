@@ -201,10 +201,15 @@ def _enforce_cap(self:Engine, keep:Sequence[Node]=()):
         self.cache_bytes -= n.dist.nbytes; n.dist = None; self.evicted_dists += 1
     for key in list(self._segments):
         if self.cache_bytes <= self.max_cache_bytes: return
-        s = self._segments.pop(key)
-        for n in s.nodes:
-            if n.kv is not None and n.kv[0] is s: n.kv = None
-        self.cache_bytes -= s.nbytes; self.evicted_segments += 1
+        self._drop_segment(key); self.evicted_segments += 1
+
+@patch
+def _drop_segment(self:Engine, key:int):
+    "Forget stored segment `key`: its nodes lose their KV."
+    s = self._segments.pop(key)
+    for n in s.nodes:
+        if n.kv is not None and n.kv[0] is s: n.kv = None
+    self.cache_bytes -= s.nbytes
 
 # %% ../nbs/02_engine.ipynb #5a2aa8b2
 @patch
@@ -249,8 +254,6 @@ def _evaluate_nocache(self:Engine, todo:Sequence[Node]):
 @patch
 def release(self:Engine):
     "Drop every stored distribution and KV segment (the prompt's stay): what a finished search need not keep."
-    for n in self._dists.values(): n.dist = None
-    for s in self._segments.values():
-        for n in s.nodes:
-            if n.kv is not None and n.kv[0] is s: n.kv = None
-    self._dists.clear(); self._segments.clear(); self.cache_bytes = 0
+    for n in self._dists.values(): self.cache_bytes -= n.dist.nbytes; n.dist = None
+    self._dists.clear()
+    for key in list(self._segments): self._drop_segment(key)
