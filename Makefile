@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -92,6 +92,13 @@ decision-bench: setup
 decision-real: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage har
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning
+
+# where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
+# measure finds its t* = 24; ~30 min per stage): outputs/bench/reward_profile_{toy24,har,captioning}.*
+reward-profile: setup
+	$(BIN)/python nbs/scripts/reward_profile.py --toy 24 --prompts 16
+	$(BIN)/python nbs/scripts/reward_profile.py --stage har
+	$(BIN)/python nbs/scripts/reward_profile.py --stage captioning
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
