@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile late-tails figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -99,6 +99,12 @@ reward-profile: setup
 	$(BIN)/python nbs/scripts/reward_profile.py --toy 24 --prompts 16
 	$(BIN)/python nbs/scripts/reward_profile.py --stage har
 	$(BIN)/python nbs/scripts/reward_profile.py --stage captioning
+
+# a naive tree that retries the last 8 tokens of the best reply, paired against the committed best-of-N rows at 1,024 NFE
+# (~20 min per stage): outputs/bench/late_tails_{har,captioning}.*
+late-tails: setup
+	$(BIN)/python nbs/scripts/late_tails.py --stage har
+	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
