@@ -51,14 +51,13 @@ def main():
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     from scipy.stats import wilcoxon
-    from dts_nb.core import outputs_dir, atomic_write
+    from dts_nb.core import outputs_dir, atomic_write, make_rng
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
     from dts_nb.prompts import build_prompt, token_counter
     from dts_nb.har_rewards import answer_label
     from dts_nb.runner import RunConfig, run_reward
     from dts_nb.search import open_engine, AnswerStep, SearchContext
-    from dts_nb.core import make_rng
     cfg = RunConfig(stage=a.stage).resolved()
     be = load_backend(cfg.model)
     labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
