@@ -94,7 +94,7 @@ decision-real: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
-# measure finds its t* = 24; ~30 min per stage): outputs/bench/reward_profile_{toy24,har,captioning}.*
+# measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*
 reward-profile: setup
 	$(BIN)/python nbs/scripts/reward_profile.py --toy 24 --prompts 16
 	$(BIN)/python nbs/scripts/reward_profile.py --stage har
