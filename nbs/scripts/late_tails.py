@@ -71,10 +71,10 @@ def main():
             ctx = SearchContext(engine, reward, make_rng(1000*i + seed), a.budget, 1, answer)
             trace = late_tails(engine, ctx, a.budget, a.tail, a.width, a.first, a.temperature, a.fresh, a.pick)
             engine.release()
-            fit = [b for n, b in trace if n <= a.budget] or [trace[0][1]]
-            rows.append(dict(prompt=str(sample.id), seed=seed, best=fit[-1], nfe=max([n for n, _ in trace if n <= a.budget] or [trace[0][0]]),
-                             rollouts=a.first + a.width*(len(trace) - 1)))
-            print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{a.prompts} seed {seed}: best {fit[-1]:.4g}, NFE {rows[-1]['nfe']}", flush=True)
+            k = max((j for j, (n, _) in enumerate(trace) if n <= a.budget), default=0)   # the last round that fits
+            (nfe, best), rollouts = trace[k], a.first + a.width*k
+            rows.append(dict(prompt=str(sample.id), seed=seed, best=best, nfe=nfe, rollouts=rollouts))
+            print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{a.prompts} seed {seed}: best {best:.4g}, NFE {nfe}", flush=True)
     R = pd.DataFrame(rows)
     out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(out_dir/f"late_tails_{a.stage}.csv", R.to_csv(index=False))
