@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib, json, math, os, shutil, traceback
 from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 import numpy as np
 from .core import *
 from .search import run_search, AnswerStep
 from .data import dataset_labels, load_dataset
-from .prompts import build_prompt, token_counter
+from .prompts import Prompt, build_prompt, token_counter
 from .rewards import build_reward, check_reward, REWARDS
 from .har_rewards import answer_label
 from .metrics import prompt_metrics, har_metrics
@@ -22,7 +23,7 @@ from .run_files import *
 from .run_config import *
 
 # %% auto #0
-__all__ = ['derived_seed', 'run_reward', 'summarize', 'wandb_start', 'run_eval']
+__all__ = ['derived_seed', 'run_reward', 'PromptInputs', 'prompt_inputs', 'summarize', 'wandb_start', 'run_eval']
 
 # %% ../nbs/09_runner.ipynb #52fe488d
 def derived_seed(
@@ -50,14 +51,32 @@ def run_reward(
     return build_reward(cfg.reward, sample,
                         **{k: v for k, v in cfg.data_options.items() if k in takes and k in ("root", "download")})
 
+# %% ../nbs/09_runner.ipynb #7c0923ba
+class PromptInputs(NamedTuple):
+    "What one prompt's search takes: the prompt, its token ids, its reward and its answer step."
+    prompt: Prompt                 # the built prompt (messages, values shown, downsampled or not)
+    ids: list[int]                 # its token ids through the backend's chat template
+    reward: object                 # the run's reward for this sample (`run_reward`)
+    answer: AnswerStep|None        # HAR with `answer_step`: the step that gives a reply without an answer one
+
+def prompt_inputs(
+    cfg:RunConfig, # the (resolved) run config
+    backend, # the model (its tokenizer counts and encodes the prompt)
+    sample, # the dataset sample
+    labels=None, # the HAR label set (None: captioning, no answer step)
+) -> PromptInputs:
+    "The prompt, ids, reward and answer step of one sample, as `run_eval` and the benchmark scripts search it."
+    prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens,
+                          count_tokens=token_counter(backend))
+    answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if cfg.answer_step and labels else None
+    return PromptInputs(prompt, backend.encode_prompt(prompt.messages), run_reward(cfg, sample), answer)
+
+
+# %% ../nbs/09_runner.ipynb #f7433ac5
 def _sample_line(cfg:RunConfig, backend, sample, epoch:int, labels) -> tuple[dict, object]:
     "Search one prompt; the results line and the search result."
     seed = derived_seed(cfg.seed, epoch, sample.id)
-    prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens,
-                          count_tokens=token_counter(backend))
-    ids = backend.encode_prompt(prompt.messages)
-    reward = run_reward(cfg, sample)
-    answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if cfg.answer_step and labels else None
+    prompt, ids, reward, answer = prompt_inputs(cfg, backend, sample, labels)
     res = run_search(cfg.method, backend, ids, reward, budget=cfg.budget, max_new_tokens=cfg.max_new_tokens, seed=seed,
                      num_samples=cfg.num_outputs, answer=answer, **cfg.method_kwargs())
     samples = [dict(s.to_dict(), components=reward.components(s.text, s.token_ids)) for s in res.samples]

@@ -17,7 +17,7 @@ Three parts, each printing a table and writing outputs/bench/knobs_<part>.json:
 """
 import argparse, json, time
 from pathlib import Path
-import numpy as np, pandas as pd
+import pandas as pd
 from tqdm.auto import tqdm
 
 SETTINGS = {"defaults": {}, "first_round=8": dict(first_round=8), "while_probing=8": dict(while_probing=8),

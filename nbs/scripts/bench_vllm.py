@@ -10,7 +10,7 @@ process the 2-core machine ran out of its 24 GiB), and vLLM is created under the
     python nbs/scripts/bench_vllm.py --prompts 3 --budget 1024
 """
 import argparse, json, resource, subprocess, sys, time
-import numpy as np, pandas as pd
+import pandas as pd
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -56,9 +56,7 @@ def one(a):
     from dts_nb.core import outputs_dir, atomic_write
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
-    from dts_nb.prompts import build_prompt, token_counter
-    from dts_nb.har_rewards import answer_label
-    from dts_nb.runner import RunConfig, run_reward
+    from dts_nb.runner import RunConfig, prompt_inputs
     import dts_nb.search as S
     import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
     model = a.model or RunConfig(stage="captioning").resolved().model
@@ -71,10 +69,7 @@ def one(a):
         cfg = RunConfig(stage=stage, model=model).resolved()
         labels = tuple(dataset_labels(cfg.dataset)) if stage == "har" else None
         for i, sample in enumerate(load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)):
-            prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(tb))
-            ids = tb.encode_prompt(prompt.messages)
-            reward = run_reward(cfg, sample)
-            answer = S.AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
+            _, ids, reward, answer = prompt_inputs(cfg, tb, sample, labels)   # tb: the same tokenizer, counted and encoded
             for seed in range(a.seeds):
                 for m in a.methods.split(","):
                     for w in a.widths.split(","):

@@ -74,9 +74,7 @@ def main():
     from dts_nb.core import outputs_dir, atomic_write
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
-    from dts_nb.prompts import build_prompt, token_counter
-    from dts_nb.har_rewards import answer_label
-    from dts_nb.runner import RunConfig, run_reward
+    from dts_nb.runner import RunConfig, prompt_inputs
     import dts_nb.search as S
     from dts_nb.together import run_together
     import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
@@ -108,10 +106,7 @@ def main():
     csv = out_dir/f"decision_real_{a.stage}.csv"
     rows, done_units, t0 = resumed(csv, grid, a) if a.resume else ([], set(), time.time())
     for i, sample in enumerate(samples):
-        prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
-        ids = be.encode_prompt(prompt.messages)
-        reward = run_reward(cfg, sample)
-        answer = S.AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
+        _, ids, reward, answer = prompt_inputs(cfg, be, sample, labels)
         units = [(seed, m, temp) for seed in range(a.seeds) for m in methods for temp in temps
                  if (str(sample.id), seed, m, temp) not in done_units]
         if not units: continue

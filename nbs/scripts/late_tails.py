@@ -54,20 +54,16 @@ def main():
     from dts_nb.core import outputs_dir, atomic_write, make_rng
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
-    from dts_nb.prompts import build_prompt, token_counter
-    from dts_nb.har_rewards import answer_label
-    from dts_nb.runner import RunConfig, run_reward
-    from dts_nb.search import open_engine, AnswerStep, SearchContext
+    from dts_nb.runner import RunConfig, prompt_inputs
+    from dts_nb.search import open_engine, SearchContext
     cfg = RunConfig(stage=a.stage).resolved()
     be = load_backend(cfg.model)
     labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
     rows, t0 = [], time.time()
     for i, sample in enumerate(load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)):
-        prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
-        ids, reward = be.encode_prompt(prompt.messages), run_reward(cfg, sample)
+        _, ids, reward, answer = prompt_inputs(cfg, be, sample, labels)
         for seed in range(a.seeds):
             engine = open_engine(be, ids, max_new_tokens=a.max_new_tokens)
-            answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
             ctx = SearchContext(engine, reward, make_rng(1000*i + seed), a.budget, 1, answer)
             trace = late_tails(engine, ctx, a.budget, a.tail, a.width, a.first, a.temperature, a.fresh, a.pick)
             engine.release()

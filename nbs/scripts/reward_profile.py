@@ -57,7 +57,7 @@ def profile(P, depths):
 
 def prompts(a):
     "(name, engine, search context) per prompt: the stage's real prompts, or `--toy`'s seeds (a check that the measure works)."
-    from dts_nb.search import open_engine, AnswerStep, SearchContext
+    from dts_nb.search import open_engine, SearchContext
     if a.toy:                                              # issue 9's toy: the reward decided at token t* (91_decision_bench)
         nb = json.loads((Path(__file__).parents[1]/"91_decision_bench.ipynb").read_text())
         cells, env = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"], {}
@@ -69,17 +69,14 @@ def prompts(a):
         return
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
-    from dts_nb.prompts import build_prompt, token_counter
-    from dts_nb.har_rewards import answer_label
-    from dts_nb.runner import RunConfig, run_reward
+    from dts_nb.runner import RunConfig, prompt_inputs
     cfg = RunConfig(stage=a.stage).resolved()
     be = load_backend(cfg.model)
     labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
     for i, sample in enumerate(load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)):
-        prompt = build_prompt(sample, labels=labels, max_prompt_tokens=cfg.max_prompt_tokens, count_tokens=token_counter(be))
-        engine = open_engine(be, be.encode_prompt(prompt.messages), max_new_tokens=a.max_new_tokens)
-        answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if labels else None
-        yield str(sample.id), engine, SearchContext(engine, run_reward(cfg, sample), np.random.default_rng([a.seed, i]), None, 1, answer)
+        _, ids, reward, answer = prompt_inputs(cfg, be, sample, labels)
+        engine = open_engine(be, ids, max_new_tokens=a.max_new_tokens)
+        yield str(sample.id), engine, SearchContext(engine, reward, np.random.default_rng([a.seed, i]), None, 1, answer)
 
 def measure(engine, ctx, name, a, depths, desc=""):
     "One prompt's draws: `a.bases` replies, fresh samples, and `a.tails` tails from each reply's prefix at each depth."
