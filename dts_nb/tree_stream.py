@@ -104,13 +104,13 @@ def tail_gains(
     remaining:float|None=None, # NFE still to spend (what a probe's answer is worth over); None: 10 replies
     change_prior:tuple=(4.0, 1.0), # Beta prior of how often a tail from before the decision point changes it
     eps:float=0.01, # probability that a tail from after the decision point changes the reward (see above)
-):
-    "Set `gain`, `probe` and `unsure` on every non-terminal node from the tails seen (see above)."
+) -> tuple|None: # (candidates, posterior) of the decision point; None before two rollouts
+    "Set `gain`, `probe` and `unsure` on every non-terminal node from the tails seen; the decision posterior."
     by_depth, stack = defaultdict(list), [root]
     while stack:
         n = stack.pop(); by_depth[n.depth].append(n)
         stack.extend(c for c in n.children.values() if not c.terminal)
-    if root.N < 2: return
+    if root.N < 2: return None
     all_r = np.array([r for _, r in root.rollouts])
     m, total, best = float(all_r.mean()), float(all_r.var()), root.rmax
     depths = sorted(by_depth)
@@ -131,6 +131,7 @@ def tail_gains(
     for i, d in enumerate(depths):
         for n in by_depth[d]:
             n.gain, n.probe, n.unsure = q[i]*ei[id(n)]/c[i], voi[i]/c[i], bool(0.05 < after[i] < 0.95)
+    return cands, p
 
 # %% ../nbs/04_tree_stream.ipynb #295a4487
 def descend_gain(
@@ -245,7 +246,7 @@ def block_search(
     check_choice("widen", widen, ("gain", "pw"))
     check_range("first_round", first_round, lo=1, integer=True)
     check_range("while_probing", while_probing, lo=0, integer=True)
-    root = TreeNode(ctx.engine.root)
+    root, belief = TreeNode(ctx.engine.root), [None]   # belief: the last decision posterior (widen='gain')
     def pick(children):
         s = scale.value
         if select == "uct": return uct_child(children, c_uct, value=lambda c: c.v/s)
@@ -256,10 +257,13 @@ def block_search(
         if scale.see(r): revalue_tree(root, backup, lam/scale.value)
         else: backup_path(leaf, backup, lam/scale.value)
         if widen == "gain":
-            tail_gains(root, ctx.tail_cost, None if ctx.budget is None else ctx.budget - ctx.engine.nfe)
+            belief[:] = [tail_gains(root, ctx.tail_cost, None if ctx.budget is None else ctx.budget - ctx.engine.nfe)]
     go = (lambda rt: descend_gain(rt, pick, while_probing)) if widen == "gain" else \
          (lambda rt: descend(rt, pick, C, alpha))
     done = stream_search(ctx, root, go, back, num_rollouts, batch_size, rollout_temperature, first_round)
     ctx.stats.update(block_tree_stats(root, done, scale, block_size), widen=widen)
+    if belief[0] is not None:                               # where the search last thought the reward decided
+        cands, p = belief[0]; j = int(np.argmax(p))
+        ctx.stats.update(decided_at=round(float(cands[j]), 1), decided_p=round(float(p[j]), 4))
     ctx.stats["tree"] = root
     return root

@@ -120,7 +120,8 @@ def main():
                 rows.append(dict(prompt=str(sample.id), seed=seed, method=m, temperature=temp, budget=int(b),
                                  best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
                                  branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
-                                 nfe_per_rollout=res.stats.get("nfe_per_rollout")))
+                                 nfe_per_rollout=res.stats.get("nfe_per_rollout"),
+                                 decided_at=res.stats.get("decided_at"), decided_p=res.stats.get("decided_p")))
             print(f"[{time.time() - t0:6.0f} s] prompt {i + 1}/{len(samples)} seed {seed} {m} T={temp}: best {rs[-1]:.4g}, "
                   f"NFE {res.nfe}, branch depth {res.stats.get('mean_branch_depth', 0):.1f}", flush=True)
         atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # a checkpoint: whole prompts only (--resume)
@@ -154,7 +155,7 @@ def main():
         lo, hi = np.percentile(v, [2.5, 97.5], method="nearest")
         out.append(dict(method=m, temperature=t, ratio_vs_best_of_n=round(ratios[0][(m, t)], 2), lo=round(lo, 2), hi=round(hi, 2)))
     reach = pd.DataFrame(out)
-    shape = R[R.budget == grid.max()].groupby(["method", "temperature"])[["nfe_per_rollout", "branch_depth", "root_share"]].mean().round(2)
+    shape = R[R.budget == grid.max()].groupby(["method", "temperature"])[[c for c in ("nfe_per_rollout", "branch_depth", "root_share", "decided_at", "decided_p") if c in R]].mean().round(2)
     print(f"\nNFE to reach best_of_n@{a.reference} (T={temps[0]}) mean best reward, as a ratio of best_of_n's own (95 % bootstrap "
           f"over {len(ups)} prompts, each with its seeds ({len(piv)} prompt x seed units); inf = not reached by {a.budget}):\n", reach.to_string(index=False))
     print("\nsearch shape at the largest budget:\n", shape.to_string())
