@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile late-tails figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -105,6 +105,12 @@ reward-profile: setup
 late-tails: setup
 	$(BIN)/python nbs/scripts/late_tails.py --stage har
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
+
+# other models of where the reward changes for the trees' branching rule, paired against the library's (toy: ~2 min;
+# captioning 16 x 3: ~12 min): outputs/bench/change_models_{toy,captioning}.*
+change-models: setup
+	$(BIN)/python nbs/scripts/change_models.py --toy --seeds 30 --methods maxent_ts,dts_star
+	$(BIN)/python nbs/scripts/change_models.py --stage captioning
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup

@@ -1,4 +1,4 @@
-"""Searches over one prompt share one batch; each returns what it returns alone.
+"""Searches over one prompt share one batch, each run as it would run alone.
 
 Docs: https://dts-nb.github.io/dts_nb/together.html.md"""
 

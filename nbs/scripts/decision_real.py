@@ -66,7 +66,7 @@ def main():
     ap.add_argument("--temperatures", default="1.0,0.7", help="rollout_temperature values")
     ap.add_argument("--max-new-tokens", type=int, default=48)
     ap.add_argument("--together", type=int, default=6, help="searches of one prompt in progress at once, sharing the "
-                    "engine's batch (dts_nb.together; 1: one after another). Results are the same either way")
+                    "engine's batch (dts_nb.together; 1: one after another). Results are the same either way up to float rounding, which can send a search down another path (dts_nb.together)")
     ap.add_argument("--out", default=None)
     ap.add_argument("--resume", action="store_true", help="keep the searches already in --out's CSV (written after "
                     "every prompt) and run only the missing ones; the grid and settings must match")
@@ -111,7 +111,7 @@ def main():
                  if (str(sample.id), seed, m, temp) not in done_units]
         if not units: continue
         jobs = [partial(search, m, temp, 1000*i + seed, ids, reward, answer) for seed, m, temp in units]
-        # one prompt's searches share the engine's batch (dts_nb.together): each returns what it returns alone
+        # one prompt's searches share the engine's batch (dts_nb.together): each returns what it returns alone, to float rounding
         done = run_together(jobs, at_once=a.together, desc=f"prompt {i + 1}") if a.together > 1 else [j() for j in jobs]
         for (seed, m, temp), (res, trace) in zip(units, done):
             nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
