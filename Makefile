@@ -106,11 +106,15 @@ late-tails: setup
 	$(BIN)/python nbs/scripts/late_tails.py --stage har
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
 
-# other models of where the reward changes for the trees' branching rule, paired against the library's (toy: ~2 min;
-# captioning 16 x 3: ~12 min): outputs/bench/change_models_{toy,captioning}.*
+# other models of where the reward changes for the trees' branching rule, paired against the library's (measured:
+# toy 2 min; captioning 16 x 3 13 min; HAR 16 x 3 21 min; the captioning screen of each change, seed 0, ~12 min):
+# outputs/bench/change_models_{toy,captioning,har,captioning_screen}.*
 change-models: setup
 	$(BIN)/python nbs/scripts/change_models.py --toy --seeds 30 --methods maxent_ts,dts_star
 	$(BIN)/python nbs/scripts/change_models.py --stage captioning
+	$(BIN)/python nbs/scripts/change_models.py --stage har
+	$(BIN)/python nbs/scripts/change_models.py --stage captioning --seeds 1 --tag screen \
+	    --variants base,uniform,per_depth,uniform+per_depth,pairs,uniform+learned_after
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
