@@ -71,7 +71,6 @@ def prompt_inputs(
     answer = AnswerStep(labels, written=lambda t: answer_label(t, labels)) if cfg.answer_step and labels else None
     return PromptInputs(prompt, backend.encode_prompt(prompt.messages), run_reward(cfg, sample), answer)
 
-
 # %% ../nbs/09_runner.ipynb #f7433ac5
 def _sample_line(cfg:RunConfig, backend, sample, epoch:int, labels) -> tuple[dict, object]:
     "Search one prompt; the results line and the search result."
