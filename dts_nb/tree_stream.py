@@ -19,8 +19,8 @@ from .tree import *
 from .tree_search import *
 
 # %% auto #0
-__all__ = ['SELECTS', 'expected_improvement', 'decision_posterior', 'tail_gains', 'descend_gain', 'stream_search', 'tree_outputs',
-           'block_tree_stats', 'block_search']
+__all__ = ['SELECTS', 'expected_improvement', 'decision_posterior', 'tail_gains', 'decision_stats', 'descend_gain',
+           'stream_search', 'tree_outputs', 'block_tree_stats', 'child_picker', 'block_search']
 
 # %% ../nbs/04_tree_stream.ipynb #d5fb9926
 def expected_improvement(
@@ -133,6 +133,15 @@ def tail_gains(
             n.gain, n.probe, n.unsure = q[i]*ei[id(n)]/c[i], voi[i]/c[i], bool(0.05 < after[i] < 0.95)
     return cands, p
 
+# %% ../nbs/04_tree_stream.ipynb #9d788d51
+def decision_stats(
+    belief:tuple|None, # (candidates, posterior) from `tail_gains`; None before two rollouts
+) -> dict: # decided_at (tokens) and decided_p (its posterior), or nothing
+    "Where a search thought the reward decided, and how sure it was."
+    if belief is None: return {}
+    cands, p = belief; j = int(np.argmax(p))
+    return dict(decided_at=round(float(cands[j]), 1), decided_p=round(float(p[j]), 4))
+
 # %% ../nbs/04_tree_stream.ipynb #295a4487
 def descend_gain(
     root:TreeNode, # the tree's root, its `gain`s set by `tail_gains`
@@ -221,9 +230,26 @@ def block_tree_stats(
         n = stack.pop(); settled += n.settled; stack.extend(n.children.values())
     return {**search_tree_stats(root, rollouts), "block_size": block_size, "settled_nodes": settled, **scale.info()}
 
-# %% ../nbs/04_tree_stream.ipynb #d987e3dd
+# %% ../nbs/04_tree_stream.ipynb #68f8713e
 SELECTS = ("sample_prior", "sample_mult", "uct", "uct_mean")
 
+def child_picker(
+    select:str, # one of `SELECTS`
+    lam:float, # inverse temperature, on rewards divided by the scale
+    c_uct:float, # UCT exploration constant
+    scale:RewardScale, # what rewards are divided by
+    rng:np.random.Generator, # draws the child of the sampling rules
+) -> Callable: # pick(children) -> the child to enter
+    "The `select` rule on rewards divided by the scale's current value."
+    check_choice("select", select, SELECTS)
+    def pick(children):
+        s = scale.value
+        if select == "uct": return uct_child(children, c_uct, value=lambda c: c.v/s)
+        if select == "uct_mean": return uct_child(children, c_uct, value=lambda c: c.W/c.N/s)
+        return sample_child(children, lam/s, rng, "prior" if select == "sample_prior" else "mult")
+    return pick
+
+# %% ../nbs/04_tree_stream.ipynb #d987e3dd
 def block_search(
     ctx:SearchContext, # the search context
     backup:str, # one of `BACKUPS`
@@ -242,16 +268,12 @@ def block_search(
     while_probing:int=0, # with 'gain': tails in flight beside a probe (more keeps a GPU batch fuller, costs NFE)
 ) -> TreeNode: # the root (statistics in `ctx.stats`)
     "Grow a block-level tree under the budget: descend, stream the rollouts, add each to the tree and back it up."
-    check_choice("backup", backup, BACKUPS); check_choice("select", select, SELECTS)
+    check_choice("backup", backup, BACKUPS)
     check_choice("widen", widen, ("gain", "pw"))
     check_range("first_round", first_round, lo=1, integer=True)
     check_range("while_probing", while_probing, lo=0, integer=True)
     root, belief = TreeNode(ctx.engine.root), [None]   # belief: the last decision posterior (widen='gain')
-    def pick(children):
-        s = scale.value
-        if select == "uct": return uct_child(children, c_uct, value=lambda c: c.v/s)
-        if select == "uct_mean": return uct_child(children, c_uct, value=lambda c: c.W/c.N/s)
-        return sample_child(children, lam/s, ctx.rng, "prior" if select == "sample_prior" else "mult")
+    pick = child_picker(select, lam, c_uct, scale, ctx.rng)
     def back(start, end, r):
         leaf = add_rollout(start, end, r, block_size)
         if scale.see(r): revalue_tree(root, backup, lam/scale.value)
@@ -261,9 +283,6 @@ def block_search(
     go = (lambda rt: descend_gain(rt, pick, while_probing)) if widen == "gain" else \
          (lambda rt: descend(rt, pick, C, alpha))
     done = stream_search(ctx, root, go, back, num_rollouts, batch_size, rollout_temperature, first_round)
-    ctx.stats.update(block_tree_stats(root, done, scale, block_size), widen=widen)
-    if belief[0] is not None:                               # where the search last thought the reward decided
-        cands, p = belief[0]; j = int(np.argmax(p))
-        ctx.stats.update(decided_at=round(float(cands[j]), 1), decided_p=round(float(p[j]), 4))
+    ctx.stats.update(block_tree_stats(root, done, scale, block_size), widen=widen, **decision_stats(belief[0]))
     ctx.stats["tree"] = root
     return root
