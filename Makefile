@@ -115,6 +115,9 @@ change-models: setup
 	$(BIN)/python nbs/scripts/change_models.py --stage har
 	$(BIN)/python nbs/scripts/change_models.py --stage captioning --seeds 1 --tag screen \
 	    --variants base,uniform,per_depth,uniform+per_depth,pairs,uniform+learned_after
+	$(BIN)/python nbs/scripts/change_models.py --toy --seeds 30 --methods maxent_ts,dts_star --variants base,worth --tag worth
+	$(BIN)/python nbs/scripts/change_models.py --stage captioning --variants base,worth --tag worth
+	$(BIN)/python nbs/scripts/change_models.py --stage har --variants base,worth --tag worth
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup

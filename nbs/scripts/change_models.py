@@ -12,12 +12,16 @@ settle on one after two tails of one node tie. This script swaps in variants of 
   tails no longer lend their rate to the deeper depths);
 - `pairs`: a node's k tails count k * P(two of them differ) as changed, not every residual around their mean that
   is not zero (with many tails nearly every residual is, even when most tails tie);
-- `learned_after`: the rate after the decision point is learnt (Beta(0.05, 4.95) prior, mean eps) instead of fixed.
+- `learned_after`: the rate after the decision point is learnt (Beta(0.05, 4.95) prior, mean eps) instead of fixed;
+- `worth`: what a change is worth, not only whether it happens: a tail's spread in the expected improvement is that
+  of the tails from its own depth (their nonzero residuals, shrunk towards all depths' with 4 pseudo-residuals), not
+  one spread for every depth — a depth whose tails move the reward a little is worth little even if they move it
+  often.
 
     python nbs/scripts/change_models.py --stage captioning --prompts 16 --seeds 3 --variants base,uniform+per_depth+pairs
     python nbs/scripts/change_models.py --toy --variants base,uniform+per_depth+pairs     # issue 9's toy, t* = 8/24/40
 
-Writes outputs/bench/change_models_<stage|toy>.{csv,json}; real stages are also paired against best_of_n's committed
+Writes outputs/bench/change_models_<stage|toy>[_<tag>].{csv,json}; real stages are also paired against best_of_n's committed
 rows at the same budget (outputs/bench/decision_real_<stage>.csv).
 """
 import argparse, contextvars, json, time
@@ -27,11 +31,11 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from scipy.special import betaln
 
-FLAGS = ("uniform", "per_depth", "pairs", "learned_after")
+FLAGS = ("uniform", "per_depth", "pairs", "learned_after", "worth")
 VARIANT = contextvars.ContextVar("variant", default="base")
 
-def outcomes_of(by_depth:dict, tol:float, pairs:bool) -> tuple[list, np.ndarray]:
-    "Per depth (changed, unchanged) counts, and the nonzero residuals of tails around their node's mean."
+def outcomes_of(by_depth:dict, tol:float, pairs:bool) -> tuple[list, list]:
+    "Per depth (changed, unchanged) counts, and per depth the nonzero residuals of tails around their node's mean."
     outcomes, moved = [], []
     for d in sorted(by_depth):
         ch = un = 0.0; res = []
@@ -44,7 +48,7 @@ def outcomes_of(by_depth:dict, tol:float, pairs:bool) -> tuple[list, np.ndarray]
                 ch += k*differ; un += k*(1 - differ)
             else: ch += (np.abs(e) > tol).sum(); un += (np.abs(e) <= tol).sum()
         outcomes.append((ch, un)); moved.append(np.concatenate(res) if res else np.zeros(0))
-    return outcomes, np.concatenate(moved)
+    return outcomes, moved
 
 def posterior(depths, outcomes, cands, prior, per_depth:bool, learned_after:bool, eps=0.01, after_prior=(0.05, 4.95)):
     "P(decided at each candidate), and the change rate after it (eps, or its posterior mean when learnt)."
@@ -74,10 +78,13 @@ def tail_gains_variant(root, cost, remaining, flags:set):
     all_r = np.array([r for _, r in root.rollouts])
     m, total, best = float(all_r.mean()), float(all_r.var()), root.rmax
     depths = sorted(by_depth)
-    outcomes, moved = outcomes_of(by_depth, 1e-12*max(1.0, float(np.abs(all_r).max())), "pairs" in flags)
+    outcomes, by_moved = outcomes_of(by_depth, 1e-12*max(1.0, float(np.abs(all_r).max())), "pairs" in flags)
+    moved = np.concatenate(by_moved)
     sd = float(np.sqrt(np.mean(moved**2))) if len(moved) else float(np.sqrt(total))
     between = max(0.0, total - sd**2)
-    ei = {id(n): TS._node_ei(n, m, sd, between, best) for d in depths for n in by_depth[d]}
+    sd_at = {d: float(np.sqrt((np.sum(e**2) + 4*sd**2)/(len(e) + 4))) if "worth" in flags else sd
+             for d, e in zip(depths, by_moved)}                       # worth: each depth's own spread, shrunk
+    ei = {id(n): TS._node_ei(n, m, sd_at[d], between, best) for d in depths for n in by_depth[d]}
     top = np.array([max(ei[id(n)] for n in by_depth[d]) for d in depths])
     c = np.array([cost(d) for d in depths], float)
     cands = np.array(sorted(set(depths) | {depths[-1] + cost(depths[-1])}), float)
