@@ -6,7 +6,7 @@ hidden cell that asserts the notebook still equals README (so the two cannot dri
 
     python nbs/scripts/make_index.py        # then: nbdev-clean
 """
-import json, re
+import hashlib, json, re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,13 +47,13 @@ def main():
     cells = readme_cells(readme)
     assert rebuild(cells) == readme, "README.md does not split into cells and back"
     out = []
-    for kind, src in cells:
-        if kind == "code": src = ("#| slow\n" if "load_backend(" in src else "") + src.rstrip("\n")
-        c = {"cell_type": kind, "metadata": {}, "source": src.splitlines(keepends=True)}
+    for i, (kind, src) in enumerate(cells + [("code", CHECK)]):
+        if kind == "code" and i < len(cells): src = ("#| slow\n" if "load_backend(" in src else "") + src.rstrip("\n")
+        # a stable id from the cell's place and first line: regenerating after a README edit changes only what changed
+        cid = hashlib.sha1(f"{i} {kind} {src.partition(chr(10))[0]}".encode()).hexdigest()[:8]
+        c = {"cell_type": kind, "id": cid, "metadata": {}, "source": src.splitlines(keepends=True)}
         if kind == "code": c.update(execution_count=None, outputs=[])
         out.append(c)
-    out.append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-                "source": CHECK.splitlines(keepends=True)})
     nb = {"cells": out, "metadata": {"kernelspec": {"display_name": "python3", "language": "python", "name": "python3"}},
           "nbformat": 4, "nbformat_minor": 5}
     (ROOT/"nbs"/"index.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
