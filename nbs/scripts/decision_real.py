@@ -5,7 +5,11 @@ recorded after every scored rollout together with the NFE spent so far, so one r
 curve is exactly what a smaller budget would have produced. A tree method's is not: with `widen="gain"` (the default)
 where to branch depends on the budget left (`tail_gains` values a probe by what its answer is worth to the rest of the
 budget), so a run given a smaller budget branches differently; its curve below the largest budget is that of a run
-planning for the largest budget (run the script again with that --budget to measure a budget itself).
+planning for the largest budget (run the script again with that --budget to measure a budget itself). A reward counts
+at the NFE spent when it was scored, so the curve leaves out the rollouts in flight at each budget: a tree method runs
+up to `batch_size` rollouts at once (their rewards arrive together as they end), best_of_n here one at a time. Each
+search's own result when it ended (`end_best`, at `end_nfe`: the largest budget plus what finishing the rollouts in
+flight cost) is recorded too, and paired against best_of_n's as a second table.
 
 Prints the mean best reward at each budget and the NFE at which each method reaches best_of_n's mean best reward at
 the reference budget (95 % bootstrap interval over prompts, each with its seeds), and each method paired against
@@ -19,14 +23,15 @@ from functools import partial
 from pathlib import Path
 import numpy as np, pandas as pd
 
-def paired_table(R, methods, temps, budget):
+def paired_table(R, methods, temps, budget, value="best"):
     "Each method against best_of_n at the same temperature: wins, losses, ties, mean difference, Wilcoxon p (ties dropped)."
     from scipy.stats import wilcoxon
-    top = R[R.budget == budget].pivot_table(index=["prompt", "seed"], columns=["method", "temperature"], values="best")
+    top = R[R.budget == budget].pivot_table(index=["prompt", "seed"], columns=["method", "temperature"], values=value)
     out = []
     for m in (m for m in methods if m != "best_of_n" and "best_of_n" in methods):
         for t in temps:
-            diff = top[(m, t)] - top[("best_of_n", t)]
+            if (m, t) not in top or ("best_of_n", t) not in top: continue
+            diff = (top[(m, t)] - top[("best_of_n", t)]).dropna()          # units both have (end_best: runs that recorded it)
             d = diff.to_numpy(); nz = d[np.abs(d) > 1e-9]
             per_prompt = diff.groupby(level="prompt").mean().to_numpy()       # seeds of a prompt are not independent
             pz = per_prompt[np.abs(per_prompt) > 1e-9]
@@ -119,6 +124,7 @@ def main():
                 k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
                 rows.append(dict(prompt=str(sample.id), seed=seed, method=m, temperature=temp, budget=int(b),
                                  best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
+                                 end_best=float(rs[-1]), end_nfe=float(res.nfe),
                                  branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
                                  nfe_per_rollout=res.stats.get("nfe_per_rollout"),
                                  decided_at=res.stats.get("decided_at"), decided_p=res.stats.get("decided_p")))
@@ -163,9 +169,20 @@ def main():
     print(f"\nbest reward at {grid.max()} NFE against best_of_n at the same temperature, paired over prompt x seed "
           f"(and over prompts, each the mean over its seeds):\n",
           paired.to_string(index=False))
+    # The curve credits a reward at the NFE spent when it was scored, so at the largest budget it leaves out the rollouts
+    # in flight there, which a search given that budget finishes (best_of_n runs one sample at a time: at most one).
+    # What each search returned when it ended, at its own NFE, is the budget's result as a user gets it.
+    ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else R.iloc[:0]
+    paired_end, end_nfe = (paired_table(ended, methods, temps, int(grid.max()), value="end_best"),
+                           ended.groupby(["method", "temperature"])[["end_best", "end_nfe"]].mean().round(4))
+    if len(ended):
+        print(f"\nbest reward when each search ended (given {grid.max()} NFE; it finishes the rollouts in flight), "
+              f"{len(ended[['prompt', 'seed']].drop_duplicates())} prompt x seed units that recorded it:\n", end_nfe.to_string(),
+              "\npaired against best_of_n at the same temperature:\n", paired_end.to_string(index=False))
     atomic_write(out_dir/f"decision_real_{a.stage}.json", json.dumps(dict(args=vars(a), model=cfg.model, dataset=cfg.dataset,
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
                  reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
+                 paired_end=paired_end.to_dict("records"), end=end_nfe.reset_index().to_dict("records"),
                  runs=len(R)//len(grid)), indent=1, default=str))
     atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # every run's curve (those of other prompts too: a
     #                                                             smaller --prompts never drops what --resume kept)
