@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real decision-end reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -93,6 +93,12 @@ decision-real: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage har
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning
 
+# each search's own result at its end (the rollouts in flight at the budget finished) against best-of-N's, captioning
+# at 1,024 NFE, 16 prompts x 3 seeds x 5 methods, T = 1.0 (~45 min): outputs/bench/end1024/decision_real_captioning.*
+decision-end: setup
+	$(BIN)/python nbs/scripts/decision_real.py --stage captioning --budget 1024 --reference 512 --temperatures 1.0 \
+	    --out outputs/bench/end1024
+
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
 # measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*
 reward-profile: setup
@@ -118,6 +124,7 @@ change-models: setup
 	$(BIN)/python nbs/scripts/change_models.py --toy --seeds 30 --methods maxent_ts,dts_star --variants base,worth --tag worth
 	$(BIN)/python nbs/scripts/change_models.py --stage captioning --variants base,worth --tag worth
 	$(BIN)/python nbs/scripts/change_models.py --stage har --variants base,worth --tag worth
+	$(BIN)/python nbs/scripts/change_models.py --stage captioning --methods dts_star --variants base,worth --tag worth_dts_star
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup
