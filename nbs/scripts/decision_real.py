@@ -172,10 +172,11 @@ def main():
     # The curve credits a reward at the NFE spent when it was scored, so at the largest budget it leaves out the rollouts
     # in flight there, which a search given that budget finishes (best_of_n runs one sample at a time: at most one).
     # What each search returned when it ended, at its own NFE, is the budget's result as a user gets it.
-    ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else R.iloc[:0]
-    paired_end, end_nfe = (paired_table(ended, methods, temps, int(grid.max()), value="end_best"),
-                           ended.groupby(["method", "temperature"])[["end_best", "end_nfe"]].mean().round(4))
-    if len(ended):
+    ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else None   # CSVs from before it: none
+    paired_end, end_nfe = pd.DataFrame(), pd.DataFrame()
+    if ended is not None and len(ended):
+        paired_end = paired_table(ended, methods, temps, int(grid.max()), value="end_best")
+        end_nfe = ended.groupby(["method", "temperature"])[["end_best", "end_nfe"]].mean().round(4)
         print(f"\nbest reward when each search ended (given {grid.max()} NFE; it finishes the rollouts in flight), "
               f"{len(ended[['prompt', 'seed']].drop_duplicates())} prompt x seed units that recorded it:\n", end_nfe.to_string(),
               "\npaired against best_of_n at the same temperature:\n", paired_end.to_string(index=False))
