@@ -93,10 +93,13 @@ decision-real: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage har
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning
 
-# each search's own result at its end (the rollouts in flight at the budget finished) against best-of-N's, captioning
-# at 1,024 NFE, 16 prompts x 3 seeds x 5 methods, T = 1.0 (~45 min): outputs/bench/end1024/decision_real_captioning.*
+# each search's own result at its end (the rollouts in flight at the budget finished) against best-of-N's, both stages
+# at 1,024 NFE, 16 prompts x 3 seeds x 5 methods, T = 1.0 (measured: captioning 39 min, HAR 45 min):
+# outputs/bench/end1024/decision_real_{captioning,har}.*
 decision-end: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning --budget 1024 --reference 512 --temperatures 1.0 \
+	    --out outputs/bench/end1024
+	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 1024 --reference 512 --temperatures 1.0 \
 	    --out outputs/bench/end1024
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
