@@ -11,6 +11,13 @@ up to `batch_size` rollouts at once (their rewards arrive together as they end),
 search's own result when it ended (`end_best`, at `end_nfe`: the largest budget plus what finishing the rollouts in
 flight cost) is recorded too, and paired against best_of_n's as a second table.
 
+A second curve leaves the rollouts in flight out of the NFE as well (`best_done`): each finished rollout is charged
+its own tail (the tokens it sampled, end depth − start depth) plus an equal share of the rest of the search's NFE
+(answer steps, overhead; `extra_per_rollout`), and the best at b is the best of the finished rollouts whose charges,
+in the order they finished, add up to at most b. That is the NFE a search that ran just those rollouts would have
+spent (a rollout only branches from the tree its predecessors built), so it does not penalise a method for running
+rollouts side by side; for best_of_n, one sample at a time, it is the first curve. Its reach ratios are printed too.
+
 Prints the mean best reward at each budget and the NFE at which each method reaches best_of_n's mean best reward at
 the reference budget (95 % bootstrap interval over prompts, each with its seeds), and each method paired against
 best_of_n (over prompt x seed, and over prompts by their seed means); writes outputs/bench/decision_real_<stage>.json
@@ -40,6 +47,35 @@ def paired_table(R, methods, temps, budget, value="best"):
                             prompts=len(per_prompt), prompt_wins=int((pz > 0).sum()), prompt_losses=int((pz < 0).sum()),
                             wilcoxon_p_prompts=round(float(wilcoxon(pz).pvalue), 4) if len(pz) else 1.0))
     return pd.DataFrame(out)
+
+def crossing(C, target):
+    "NFE at which the running maximum of curve `C` (indexed by budget) first reaches `target`, log-interpolated; inf if never."
+    x, y = np.log(np.array(C.index, float)), np.maximum.accumulate(C.to_numpy())
+    if y[0] >= target: return float(np.exp(x[0]))
+    j = np.flatnonzero(y >= target)
+    if not len(j): return np.inf
+    j = j[0]; f = (target - y[j - 1])/(y[j] - y[j - 1]); return float(np.exp(x[j - 1] + f*(x[j] - x[j - 1])))
+
+def reach_table(R, value, methods, temps, reference):
+    "Mean `value` by budget per method and temperature, and the NFE each needs to reach best_of_n@reference's mean (ratio to best_of_n's, 95 % bootstrap over prompts)."
+    curve = R.groupby(["method", "temperature", "budget"])[value].mean().unstack("budget")
+    piv = R.pivot_table(index=["prompt", "seed"], columns=["method", "temperature", "budget"], values=value)
+    # the bootstrap resamples prompts, each with all its seeds (with one seed: the units themselves)
+    rng, of_prompt = np.random.default_rng(0), piv.index.get_level_values("prompt"); ups = of_prompt.unique()
+    rows_of = [np.flatnonzero(of_prompt == p) for p in ups]
+    boots = [np.arange(len(piv))] + [np.concatenate([rows_of[k] for k in rng.integers(0, len(ups), len(ups))])
+                                     for _ in range(1000)]
+    ratios, out = [], []
+    for sel in boots:
+        mean = piv.iloc[sel].mean()
+        target = mean[("best_of_n", temps[0], reference)]
+        ref = crossing(mean[("best_of_n", temps[0])], target)
+        ratios.append({(m, t): crossing(mean[(m, t)], target)/ref for m in methods for t in temps})
+    for (m, t) in ratios[0]:
+        v = np.array([r[(m, t)] for r in ratios[1:]])
+        lo, hi = np.percentile(v, [2.5, 97.5], method="nearest")
+        out.append(dict(method=m, temperature=t, ratio_vs_best_of_n=round(ratios[0][(m, t)], 2), lo=round(lo, 2), hi=round(hi, 2)))
+    return curve, pd.DataFrame(out), ups, piv
 
 def resumed(csv, grid, a):
     "Rows of an earlier run in `csv` and the (prompt, seed, method, temperature) searches they hold; a clear error if they do not fit."
@@ -88,25 +124,27 @@ def main():
     be = load_backend(cfg.model)
     samples = load_dataset(cfg.dataset, split="test", n=a.prompts, seed=0)
     labels = tuple(dataset_labels(cfg.dataset)) if a.stage == "har" else None
-    TRACE = contextvars.ContextVar("trace")                  # each search's own list (searches may run together)
-    orig_init, orig = S.SearchContext.__init__, S.SearchContext.reward
-    def init(self, *args, **kw): orig_init(self, *args, **kw); self.trace = TRACE.get()
+    TRACE = contextvars.ContextVar("trace")                  # each search's own lists (searches may run together)
+    orig_init, orig, orig_done = S.SearchContext.__init__, S.SearchContext.reward, S.SearchContext.rollout_done
+    def init(self, *args, **kw): orig_init(self, *args, **kw); self.trace, self.finished = TRACE.get()
     def traced(self, node):                                  # best reward seen vs NFE spent, after every new score
         fresh = tuple(node.tokens) not in self._rewards
         r = orig(self, node)
         if fresh: self.trace.append((self.engine.nfe, r))
         return r
-    S.SearchContext.__init__, S.SearchContext.reward = init, traced
+    def done(self, start, end):                              # every finished rollout, in order: its tail and reward
+        orig_done(self, start, end); self.finished.append((end.depth - start.depth, self._rewards[tuple(end.tokens)]))
+    S.SearchContext.__init__, S.SearchContext.reward, S.SearchContext.rollout_done = init, traced, done
     methods, temps = a.methods.split(","), [float(t) for t in a.temperatures.split(",")]
     grid = np.unique(np.r_[np.geomspace(128, a.budget, 9).round(), a.reference]).astype(int)
     def search(m, temp, seed, ids, reward, answer):
-        trace = []; TRACE.set(trace)
+        trace, finished = [], []; TRACE.set((trace, finished))
         # best_of_n one sample at a time: its curve is read from one run, and a wide batch's rewards all
         # arrive at its end (the best seen at b < budget would then be that of the shortest replies)
         wide = dict(batch_size=1) if m == "best_of_n" else {}
         res = S.run_search(m, be, ids, reward, budget=a.budget, max_new_tokens=a.max_new_tokens, seed=seed,
                            answer=answer, rollout_temperature=temp, **wide)
-        return res, trace
+        return res, (trace, finished)
     out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
     csv = out_dir/f"decision_real_{a.stage}.csv"
     rows, done_units, t0 = resumed(csv, grid, a) if a.resume else ([], set(), time.time())
@@ -118,12 +156,17 @@ def main():
         jobs = [partial(search, m, temp, 1000*i + seed, ids, reward, answer) for seed, m, temp in units]
         # one prompt's searches share the engine's batch (dts_nb.together): each returns what it returns alone, to float rounding
         done = run_together(jobs, at_once=a.together, desc=f"prompt {i + 1}") if a.together > 1 else [j() for j in jobs]
-        for (seed, m, temp), (res, trace) in zip(units, done):
+        for (seed, m, temp), (res, (trace, finished)) in zip(units, done):
             nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
+            tails = np.array([t for t, _ in finished], float)
+            extra = (res.nfe - tails.sum())/len(tails)             # answer steps and overhead, shared equally
+            charged, rs_done = np.cumsum(tails + extra), np.maximum.accumulate([r for _, r in finished])
             for b in grid:
                 k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
+                kd = np.searchsorted(charged, b + 1e-9, side="right") - 1   # the best of the finished rollouts charged ≤ b
                 rows.append(dict(prompt=str(sample.id), seed=seed, method=m, temperature=temp, budget=int(b),
                                  best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
+                                 best_done=float(rs_done[max(kd, 0)]), extra_per_rollout=float(extra),
                                  end_best=float(rs[-1]), end_nfe=float(res.nfe),
                                  branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
                                  nfe_per_rollout=res.stats.get("nfe_per_rollout"),
@@ -134,33 +177,8 @@ def main():
     R = pd.DataFrame(rows)
     want = {(str(s.id), seed, m, t) for s in samples for seed in range(a.seeds) for m in methods for t in temps}
     R = R[[(str(p), sd, m, t) in want for p, sd, m, t in zip(R.prompt, R.seed, R.method, R.temperature)]]
-    curve = R.groupby(["method", "temperature", "budget"])["best"].mean().unstack("budget")
+    curve, reach, ups, piv = reach_table(R, "best", methods, temps, a.reference)
     print("\nmean best reward seen, by NFE budget:\n", curve.round(4).to_string())
-    units = R[["prompt", "seed"]].drop_duplicates().to_numpy()
-    rng, out = np.random.default_rng(0), []
-    def crossing(C, target):
-        x, y = np.log(np.array(C.index, float)), np.maximum.accumulate(C.to_numpy())
-        if y[0] >= target: return float(np.exp(x[0]))
-        j = np.flatnonzero(y >= target)
-        if not len(j): return np.inf
-        j = j[0]; f = (target - y[j - 1])/(y[j] - y[j - 1]); return float(np.exp(x[j - 1] + f*(x[j] - x[j - 1])))
-    piv = R.pivot_table(index=["prompt", "seed"], columns=["method", "temperature", "budget"], values="best")
-    # the bootstrap resamples prompts, each with all its seeds (with one seed: the units themselves)
-    of_prompt = piv.index.get_level_values("prompt"); ups = of_prompt.unique()
-    rows_of = [np.flatnonzero(of_prompt == p) for p in ups]
-    boots = [np.arange(len(piv))] + [np.concatenate([rows_of[k] for k in rng.integers(0, len(ups), len(ups))])
-                                     for _ in range(1000)]
-    ratios = []
-    for sel in boots:
-        mean = piv.iloc[sel].mean()
-        target = mean[("best_of_n", temps[0], a.reference)]
-        ref = crossing(mean[("best_of_n", temps[0])], target)
-        ratios.append({(m, t): crossing(mean[(m, t)], target)/ref for m in methods for t in temps})
-    for (m, t) in ratios[0]:
-        v = np.array([r[(m, t)] for r in ratios[1:]])
-        lo, hi = np.percentile(v, [2.5, 97.5], method="nearest")
-        out.append(dict(method=m, temperature=t, ratio_vs_best_of_n=round(ratios[0][(m, t)], 2), lo=round(lo, 2), hi=round(hi, 2)))
-    reach = pd.DataFrame(out)
     shape = R[R.budget == grid.max()].groupby(["method", "temperature"])[[c for c in ("nfe_per_rollout", "branch_depth", "root_share", "decided_at", "decided_p") if c in R]].mean().round(2)
     print(f"\nNFE to reach best_of_n@{a.reference} (T={temps[0]}) mean best reward, as a ratio of best_of_n's own (95 % bootstrap "
           f"over {len(ups)} prompts, each with its seeds ({len(piv)} prompt x seed units); inf = not reached by {a.budget}):\n", reach.to_string(index=False))
@@ -172,6 +190,12 @@ def main():
     # The curve credits a reward at the NFE spent when it was scored, so at the largest budget it leaves out the rollouts
     # in flight there, which a search given that budget finishes (best_of_n runs one sample at a time: at most one).
     # What each search returned when it ended, at its own NFE, is the budget's result as a user gets it.
+    done_curve, done_reach = pd.DataFrame(), pd.DataFrame()
+    if "best_done" in R and R.best_done.notna().all():                                    # CSVs from before it: none
+        done_curve, done_reach, _, _ = reach_table(R, "best_done", methods, temps, a.reference)
+        print("\nthe same, the rollouts in flight left out of the NFE too (each finished rollout charged its tail plus "
+              "an equal share of the rest; extra NFE per rollout:", R.groupby("method").extra_per_rollout.mean().round(2).to_dict(),
+              "):\n", done_curve.round(4).to_string(), "\nits reach ratios:\n", done_reach.to_string(index=False))
     ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else None   # CSVs from before it: none
     paired_end, end_nfe = pd.DataFrame(), pd.DataFrame()
     if ended is not None and len(ended):
@@ -184,13 +208,18 @@ def main():
                  reward=cfg.reward, curve={f"{m}@T{t}": c.to_dict() for (m, t), c in curve.iterrows()},
                  reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
                  paired_end=paired_end.to_dict("records"), end=end_nfe.reset_index().to_dict("records"),
+                 curve_done={f"{m}@T{t}": c.to_dict() for (m, t), c in done_curve.iterrows()},
+                 reach_done=done_reach.to_dict("records"),
                  runs=len(R)//len(grid)), indent=1, default=str))
     atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # every run's curve (those of other prompts too: a
     #                                                             smaller --prompts never drops what --resume kept)
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for (m, t), c in curve.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
-    ax.set(xscale="log", xlabel="NFE", ylabel="mean best reward seen", title=f"{a.stage}: {len(samples)} prompts x {a.seeds} seeds")
-    ax.legend(fontsize=7, ncol=2); fig.tight_layout(); fig.savefig(out_dir/f"decision_real_{a.stage}.png", dpi=120)
+    panels = [(curve, "NFE spent")] + ([(done_curve, "NFE of the finished rollouts")] if len(done_curve) else [])
+    fig, axs = plt.subplots(1, len(panels), figsize=(7*len(panels), 4), sharey=True, squeeze=False)
+    for ax, (C, xlabel) in zip(axs[0], panels):
+        for (m, t), c in C.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
+        ax.set(xscale="log", xlabel=xlabel, ylabel="mean best reward seen", title=f"{a.stage}: {len(samples)} prompts x {a.seeds} seeds")
+        ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout(); fig.savefig(out_dir/f"decision_real_{a.stage}.png", dpi=120)
 
 if __name__ == "__main__": main()
