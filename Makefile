@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real decision-end reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real decision-end decision-done reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -101,6 +101,13 @@ decision-end: setup
 	    --out outputs/bench/end1024
 	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 1024 --reference 512 --temperatures 1.0 \
 	    --out outputs/bench/end1024
+
+# the decision benchmark's curve with the rollouts in flight left out of the NFE (best_done; decision_real.py's
+# docstring), HAR at 2,048 NFE, T = 1.0, best-of-N, dts_star and maxent_ts, 16 prompts x 3 seeds:
+# outputs/bench/done2048/decision_real_har.*
+decision-done: setup
+	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0 \
+	    --methods best_of_n,dts_star,maxent_ts --out outputs/bench/done2048
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
 # measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*

@@ -11,12 +11,13 @@ up to `batch_size` rollouts at once (their rewards arrive together as they end),
 search's own result when it ended (`end_best`, at `end_nfe`: the largest budget plus what finishing the rollouts in
 flight cost) is recorded too, and paired against best_of_n's as a second table.
 
-A second curve leaves the rollouts in flight out of the NFE as well (`best_done`): each finished rollout is charged
-its own tail (the tokens it sampled, end depth − start depth) plus an equal share of the rest of the search's NFE
-(answer steps, overhead; `extra_per_rollout`), and the best at b is the best of the finished rollouts whose charges,
-in the order they finished, add up to at most b. That is the NFE a search that ran just those rollouts would have
-spent (a rollout only branches from the tree its predecessors built), so it does not penalise a method for running
-rollouts side by side; for best_of_n, one sample at a time, it is the first curve. Its reach ratios are printed too.
+A second curve leaves the rollouts in flight out of the NFE as well (`best_done`): each rollout is charged its own
+tail (the tokens it sampled, end depth − start depth) plus an equal share of the rest of the search's NFE (answer
+steps, overhead, less the forwards a tail's last token does not need; `extra_per_rollout`), and the best at b is the
+best of the first rollouts *launched* whose charges add up to at most b. Those are the rollouts a search stopped at
+that point would have run and finished: each was started from what had been scored before it started, all of it
+from earlier launches. So the curve does not charge a method for rollouts still running side by side; for best_of_n,
+one sample at a time, it is the first curve. Its reach ratios are printed too.
 
 Prints the mean best reward at each budget and the NFE at which each method reaches best_of_n's mean best reward at
 the reference budget (95 % bootstrap interval over prompts, each with its seeds), and each method paired against
@@ -116,7 +117,7 @@ def main():
     from dts_nb.backends import load_backend
     from dts_nb.data import load_dataset, dataset_labels
     from dts_nb.runner import RunConfig, prompt_inputs
-    import dts_nb.search as S
+    import dts_nb.search as S, dts_nb.rollouts as RO, itertools
     from dts_nb.together import run_together
     import dts_nb.mcts, dts_nb.dts, dts_nb.maxent_ts
 
@@ -132,9 +133,29 @@ def main():
         r = orig(self, node)
         if fresh: self.trace.append((self.engine.nfe, r))
         return r
-    def done(self, start, end):                              # every finished rollout, in order: its tail and reward
-        orig_done(self, start, end); self.finished.append((end.depth - start.depth, self._rewards[tuple(end.tokens)]))
+    # when each rollout was launched: a stream's rows are tagged as they start, and its `finished(start, end)` call
+    # (which calls rollout_done) passes the tag on; rollouts outside a stream (best_of_n one at a time) are tagged
+    # when they end. One counter for every search: greenlets take turns, so it only grows.
+    launches, current = itertools.count(), dict(launch=None)
+    orig_sinit, orig_fill = RO.RolloutStream.__init__, RO.RolloutStream.fill
+    def sinit(self, engine, next_start, finished, *args, **kw):
+        self.launched = []                                   # [row, launch] for the rows in flight
+        def tagged(s, e):
+            j = next(i for i, (r, _) in enumerate(self.launched) if r[0] is s and r[1] is e)
+            current["launch"] = self.launched.pop(j)[1]
+            try: finished(s, e)
+            finally: current["launch"] = None
+        orig_sinit(self, engine, next_start, tagged, *args, **kw)
+    def fill(self):
+        n = len(self.rows); orig_fill(self)
+        self.launched += [(r, next(launches)) for r in self.rows[n:]]
+    def done(self, start, end):                              # every finished rollout: launch, tail and reward
+        orig_done(self, start, end)
+        tagged = current["launch"] is not None
+        self.finished.append((current["launch"] if tagged else next(launches), end.depth - start.depth,
+                              self._rewards[tuple(end.tokens)], tagged))
     S.SearchContext.__init__, S.SearchContext.reward, S.SearchContext.rollout_done = init, traced, done
+    RO.RolloutStream.__init__, RO.RolloutStream.fill = sinit, fill
     methods, temps = a.methods.split(","), [float(t) for t in a.temperatures.split(",")]
     grid = np.unique(np.r_[np.geomspace(128, a.budget, 9).round(), a.reference]).astype(int)
     def search(m, temp, seed, ids, reward, answer):
@@ -158,15 +179,17 @@ def main():
         done = run_together(jobs, at_once=a.together, desc=f"prompt {i + 1}") if a.together > 1 else [j() for j in jobs]
         for (seed, m, temp), (res, (trace, finished)) in zip(units, done):
             nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
-            tails = np.array([t for t, _ in finished], float)
+            finished = sorted(finished)                            # in launch order
+            tails = np.array([t for _, t, _, _ in finished], float)
             extra = (res.nfe - tails.sum())/len(tails)             # answer steps and overhead, shared equally
-            charged, rs_done = np.cumsum(tails + extra), np.maximum.accumulate([r for _, r in finished])
+            charged, rs_done = np.cumsum(tails + extra), np.maximum.accumulate([r for _, _, r, _ in finished])
             for b in grid:
                 k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
-                kd = np.searchsorted(charged, b + 1e-9, side="right") - 1   # the best of the finished rollouts charged ≤ b
+                kd = np.searchsorted(charged, b + 1e-9, side="right") - 1   # the best of the first launched, charged ≤ b
                 rows.append(dict(prompt=str(sample.id), seed=seed, method=m, temperature=temp, budget=int(b),
                                  best=float(rs[max(k, 0)]), nfe=float(min(b, res.nfe)),
                                  best_done=float(rs_done[max(kd, 0)]), extra_per_rollout=float(extra),
+                                 launch_tagged=float(np.mean([t for *_, t in finished])),   # share tagged at launch
                                  end_best=float(rs[-1]), end_nfe=float(res.nfe),
                                  branch_depth=res.stats.get("mean_branch_depth"), root_share=res.stats.get("root_start_share"),
                                  nfe_per_rollout=res.stats.get("nfe_per_rollout"),
@@ -193,8 +216,8 @@ def main():
     done_curve, done_reach = pd.DataFrame(), pd.DataFrame()
     if "best_done" in R and R.best_done.notna().all():                                    # CSVs from before it: none
         done_curve, done_reach, _, _ = reach_table(R, "best_done", methods, temps, a.reference)
-        print("\nthe same, the rollouts in flight left out of the NFE too (each finished rollout charged its tail plus "
-              "an equal share of the rest; extra NFE per rollout:", R.groupby("method").extra_per_rollout.mean().round(2).to_dict(),
+        print("\nthe same, the rollouts in flight left out of the NFE too (the first rollouts launched, each charged its "
+              "tail plus an equal share of the rest; extra NFE per rollout:", R.groupby("method").extra_per_rollout.mean().round(2).to_dict(),
               "):\n", done_curve.round(4).to_string(), "\nits reach ratios:\n", done_reach.to_string(index=False))
     ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else None   # CSVs from before it: none
     paired_end, end_nfe = pd.DataFrame(), pd.DataFrame()
@@ -214,7 +237,7 @@ def main():
     atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # every run's curve (those of other prompts too: a
     #                                                             smaller --prompts never drops what --resume kept)
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
-    panels = [(curve, "NFE spent")] + ([(done_curve, "NFE of the finished rollouts")] if len(done_curve) else [])
+    panels = [(curve, "NFE spent")] + ([(done_curve, "NFE of the first rollouts launched, finished")] if len(done_curve) else [])
     fig, axs = plt.subplots(1, len(panels), figsize=(7*len(panels), 4), sharey=True, squeeze=False)
     for ax, (C, xlabel) in zip(axs[0], panels):
         for (m, t), c in C.iterrows(): ax.plot(c.index, c.values, marker="o", ms=3, ls="-" if t == temps[0] else "--", label=f"{m} T={t}")
