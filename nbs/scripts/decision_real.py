@@ -213,12 +213,15 @@ def main():
     # The curve credits a reward at the NFE spent when it was scored, so at the largest budget it leaves out the rollouts
     # in flight there, which a search given that budget finishes (best_of_n runs one sample at a time: at most one).
     # What each search returned when it ended, at its own NFE, is the budget's result as a user gets it.
-    done_curve, done_reach = pd.DataFrame(), pd.DataFrame()
+    done_curve, done_reach, paired_done = pd.DataFrame(), pd.DataFrame(), pd.DataFrame()
     if "best_done" in R and R.best_done.notna().all():                                    # CSVs from before it: none
         done_curve, done_reach, _, _ = reach_table(R, "best_done", methods, temps, a.reference)
         print("\nthe same, the rollouts in flight left out of the NFE too (the first rollouts launched, each charged its "
               "tail plus an equal share of the rest; extra NFE per rollout:", R.groupby("method").extra_per_rollout.mean().round(2).to_dict(),
               "):\n", done_curve.round(4).to_string(), "\nits reach ratios:\n", done_reach.to_string(index=False))
+        paired_done = pd.concat([paired_table(R, methods, temps, int(b), value="best_done").assign(budget=int(b))
+                                 for b in sorted({a.reference, int(grid.max())})], ignore_index=True)
+        print("\npaired against best_of_n on this curve, at the reference and the largest budget:\n", paired_done.to_string(index=False))
     ended = R[R.budget == grid.max()].dropna(subset=["end_best"]) if "end_best" in R else None   # CSVs from before it: none
     paired_end, end_nfe = pd.DataFrame(), pd.DataFrame()
     if ended is not None and len(ended):
@@ -232,7 +235,7 @@ def main():
                  reach=reach.to_dict("records"), shape=shape.reset_index().to_dict("records"), paired=paired.to_dict("records"),
                  paired_end=paired_end.to_dict("records"), end=end_nfe.reset_index().to_dict("records"),
                  curve_done={f"{m}@T{t}": c.to_dict() for (m, t), c in done_curve.iterrows()},
-                 reach_done=done_reach.to_dict("records"),
+                 reach_done=done_reach.to_dict("records"), paired_done=paired_done.to_dict("records"),
                  runs=len(R)//len(grid)), indent=1, default=str))
     atomic_write(csv, pd.DataFrame(rows).to_csv(index=False))   # every run's curve (those of other prompts too: a
     #                                                             smaller --prompts never drops what --resume kept)
