@@ -134,8 +134,9 @@ def main():
         if fresh: self.trace.append((self.engine.nfe, r))
         return r
     # when each rollout was launched: a stream's rows are tagged as they start, and its `finished(start, end)` call
-    # (which calls rollout_done) passes the tag on; rollouts outside a stream (best_of_n one at a time) are tagged
-    # when they end. One counter for every search: greenlets take turns, so it only grows.
+    # (which calls rollout_done) passes the tag on; a rollout outside a stream, if any, is tagged when it ends
+    # (`launch_tagged` says how many were not: none in the runs so far, best_of_n streams one row). One counter
+    # for every search: greenlets take turns, so it only grows.
     launches, current = itertools.count(), dict(launch=None)
     orig_sinit, orig_fill = RO.RolloutStream.__init__, RO.RolloutStream.fill
     def sinit(self, engine, next_start, finished, *args, **kw):
