@@ -103,11 +103,14 @@ decision-end: setup
 	    --out outputs/bench/end1024
 
 # the decision benchmark's curve with the rollouts in flight left out of the NFE (best_done; decision_real.py's
-# docstring), HAR at 2,048 NFE, T = 1.0, best-of-N, dts_star and maxent_ts, 16 prompts x 3 seeds:
-# outputs/bench/done2048/decision_real_har.*
+# docstring) at 2,048 NFE, T = 1.0, 16 prompts x 3 seeds: captioning with best-of-N, dts_star and maxent_ts (66 min
+# measured), HAR with every method (65 min for those three, then 27 min for mcts and dts added with --resume):
+# outputs/bench/done2048/decision_real_{captioning,har}.*
 decision-done: setup
-	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0 \
+	$(BIN)/python nbs/scripts/decision_real.py --stage captioning --budget 2048 --reference 1024 --temperatures 1.0 \
 	    --methods best_of_n,dts_star,maxent_ts --out outputs/bench/done2048
+	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0 \
+	    --methods best_of_n,mcts,dts,dts_star,maxent_ts --out outputs/bench/done2048
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
 # measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*
