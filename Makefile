@@ -103,12 +103,11 @@ decision-end: setup
 	    --out outputs/bench/end1024
 
 # the decision benchmark's curve with the rollouts in flight left out of the NFE (best_done; decision_real.py's
-# docstring) at 2,048 NFE, T = 1.0, 16 prompts x 3 seeds: captioning with best-of-N, dts_star and maxent_ts (66 min
-# measured), HAR with every method (65 min for those three, then 27 min for mcts and dts added with --resume):
-# outputs/bench/done2048/decision_real_{captioning,har}.*
+# docstring) at 2,048 NFE, T = 1.0, every method, 16 prompts x 3 seeds (measured per stage: 65-66 min for best-of-N,
+# dts_star and maxent_ts, then 19-27 min for mcts and dts added with --resume): outputs/bench/done2048/decision_real_{captioning,har}.*
 decision-done: setup
 	$(BIN)/python nbs/scripts/decision_real.py --stage captioning --budget 2048 --reference 1024 --temperatures 1.0 \
-	    --methods best_of_n,dts_star,maxent_ts --out outputs/bench/done2048
+	    --methods best_of_n,mcts,dts,dts_star,maxent_ts --out outputs/bench/done2048
 	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0 \
 	    --methods best_of_n,mcts,dts,dts_star,maxent_ts --out outputs/bench/done2048
 
