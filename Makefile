@@ -137,6 +137,7 @@ change-models: setup
 	$(BIN)/python nbs/scripts/change_models.py --stage captioning --variants base,worth --tag worth
 	$(BIN)/python nbs/scripts/change_models.py --stage har --variants base,worth --tag worth
 	$(BIN)/python nbs/scripts/change_models.py --stage captioning --methods dts_star --variants base,worth --tag worth_dts_star
+	$(BIN)/python nbs/scripts/change_models.py --stage har --methods dts_star --variants base,worth --tag worth_dts_star
 
 # figure 7: maxent_ts ablations (lam, expansion_k, num_rollouts) next to the quick suite's runs, then the figures (~15 min)
 ablations: setup

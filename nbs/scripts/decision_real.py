@@ -17,9 +17,8 @@ steps, overhead, less the forwards a tail's last token does not need; `extra_per
 best of the first rollouts *launched* whose charges add up to at most b. Those are the rollouts a search stopped at
 that point would have run and finished: each was started from what had been scored before it started, all of it
 from earlier launches. So the curve does not charge a method for rollouts still running side by side; for best_of_n,
-one sample at a time, it is the first curve but for the equal sharing (answer steps differ a little in cost: the same
-in 431 of 432 rows of the HAR run, 426 of 432 on captioning, whose replies vary more in length). Its reach ratios
-are printed too.
+one sample at a time, it is the first curve but for the equal sharing (its samples' costs beyond their tails differ a
+little: the same in 431 of 432 rows of the HAR run, 426 of 432 on captioning). Its reach ratios are printed too.
 
 Prints the mean best reward at each budget and the NFE at which each method reaches best_of_n's mean best reward at
 the reference budget (95 % bootstrap interval over prompts, each with its seeds), and each method paired against
