@@ -183,7 +183,7 @@ def main():
             nfe, rs = np.array([n for n, _ in trace]), np.maximum.accumulate([r for _, r in trace])
             finished = sorted(finished)                            # in launch order
             tails = np.array([t for _, t, _, _ in finished], float)
-            extra = (res.nfe - tails.sum())/len(tails)             # answer steps and overhead, shared equally
+            extra = (res.nfe - tails.sum())/len(tails)             # answer steps, overhead, less tails' last forwards: shared equally
             charged, rs_done = np.cumsum(tails + extra), np.maximum.accumulate([r for _, _, r, _ in finished])
             for b in grid:
                 k = np.searchsorted(nfe, b, side="right") - 1      # the best seen once b NFE were spent
