@@ -113,16 +113,23 @@ decision-done: setup
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
 # measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*
+# (`--summarise` prints the tails-that-beat-their-own-reply table from a run's CSV without the model)
 reward-profile: setup
 	$(BIN)/python nbs/scripts/reward_profile.py --toy 24 --prompts 16
-	$(BIN)/python nbs/scripts/reward_profile.py --stage har
-	$(BIN)/python nbs/scripts/reward_profile.py --stage captioning
+	$(BIN)/python nbs/scripts/reward_profile.py --stage har --prompts 16
+	$(BIN)/python nbs/scripts/reward_profile.py --stage captioning --prompts 16
 
 # a naive tree that retries the last 8 tokens of the best reply, paired against the committed best-of-N rows at 1,024 NFE
 # (~20 min per stage): outputs/bench/late_tails_{har,captioning}.*
+# and its curve on HAR against the in-flight-free run's best-of-N, with its reach of best_of_n@1024 (16 min each):
+# outputs/bench/late_tails_har_reach_{best,uniform,best_fill}{,_curve}.*
 late-tails: setup
 	$(BIN)/python nbs/scripts/late_tails.py --stage har
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
+	for pick in best uniform; do $(BIN)/python nbs/scripts/late_tails.py --stage har --pick $$pick --tag reach_$$pick \
+	  --against outputs/bench/done2048/decision_real_har.csv --reference 1024; done
+	$(BIN)/python nbs/scripts/late_tails.py --stage har --pick best --fill --tag reach_best_fill \
+	  --against outputs/bench/done2048/decision_real_har.csv --reference 1024
 
 # other models of where the reward changes for the trees' branching rule, paired against the library's (measured:
 # toy 2 min; captioning 16 x 3 13 min; HAR 16 x 3 21 min; the captioning screen of each change, seed 0, ~12 min):

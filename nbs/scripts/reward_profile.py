@@ -11,7 +11,10 @@ how much they carry. Per prompt it draws `--bases` replies from the root; from e
 - `kept`: how much of the best reply's lead a tail from its prefix keeps ((mean tail - mean fresh) / (best - mean
   fresh), the best of the `--bases` replies);
 - `beat_rate`: tails from the best reply's prefix that beat it, per 100 NFE, against fresh samples that beat it per
-  100 NFE (`ratio` > 1: branching there finds a better reply faster than best-of-N does at that point).
+  100 NFE (`ratio` > 1: branching there finds a better reply faster than best-of-N does at that point);
+- `beats_own`: the same from every reply, not only the best — tails that beat their own reply against fresh replies
+  that beat it, per NFE (pooled within prompts; a reward independent of the prefix gives T / (T - d)).
+  `--summarise` prints it from an earlier run's CSV without loading the model.
 
 Intervals: 95 % bootstrap over prompts. Writes outputs/bench/reward_profile_<stage>.{csv,json,png}.
 
@@ -54,6 +57,31 @@ def profile(P, depths):
     T = pd.DataFrame(out)
     T["ratio"] = T.tail_beats/T.fresh_beats
     return T
+
+def beats_own(R, depths, boot=1000, seed=0):
+    """Per depth: tails that beat their own reply, against fresh replies that beat the same reply, per NFE.
+
+    For every reply b and depth d, `observed` counts b's tails from d whose reward is above b's, and `expected` what
+    fresh replies would find for the same NFE: the tails' NFE times the rate per NFE at which the prompt's fresh
+    replies beat b. `ratio` = observed / expected, pooled over replies and prompts (each tail judged against fresh
+    replies of its own prompt), with a 95 % bootstrap over prompts. Above 1: a tail from there improves on a reply
+    faster per NFE than sampling afresh does — from any reply, not only the best (cf. `beat_rate`)."""
+    tails = R[(R.depth > 0) & ~R.own.astype(bool)].copy()
+    fresh = R[R.depth == 0]
+    F = {p: (g.reward.to_numpy(), g.nfe.sum()) for p, g in fresh.groupby("prompt")}
+    rate = {(p, b): (F[p][0] > rb + 1e-12).sum()/F[p][1]          # fresh replies beating reply b, per NFE
+            for (p, b), rb in tails.groupby(["prompt", "base"]).base_reward.first().items()}
+    tails["beat"] = tails.reward > tails.base_reward + 1e-12
+    tails["expect"] = tails.nfe*[rate[(p, b)] for p, b in zip(tails.prompt, tails.base)]
+    per = tails.groupby(["depth", "prompt"])[["beat", "expect"]].sum()
+    rng, out = np.random.default_rng(seed), []
+    for d in depths:
+        P = per.loc[d]; o, e = P.beat.to_numpy(float), P.expect.to_numpy()
+        ratios = [o[k].sum()/e[k].sum() for k in (rng.integers(0, len(P), len(P)) for _ in range(boot)) if e[k].sum() > 0]
+        out.append(dict(depth=d, observed=int(o.sum()), expected=round(float(e.sum()), 1),      # nan: no fresh reply beat any
+                        ratio=round(float(o.sum()/e.sum()), 2) if e.sum() > 0 else np.nan,
+                        ratio_95=np.round(np.percentile(ratios, [2.5, 97.5]), 2).tolist() if ratios else [np.nan]*2, prompts=len(P)))
+    return pd.DataFrame(out)
 
 def prompts(a):
     "(name, engine, search context) per prompt: the stage's real prompts, or `--toy`'s seeds (a check that the measure works)."
@@ -106,7 +134,7 @@ def measure(engine, ctx, name, a, depths, desc=""):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stage", default="har", choices=["har", "captioning"])
-    ap.add_argument("--prompts", type=int, default=8)
+    ap.add_argument("--prompts", type=int, default=16)
     ap.add_argument("--bases", type=int, default=8, help="replies drawn from the root per prompt")
     ap.add_argument("--tails", type=int, default=6, help="tails drawn from each reply's prefix at each depth")
     ap.add_argument("--depths", default="8,16,24,32,40", help="prefix lengths (tokens) to branch at")
@@ -115,12 +143,21 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--toy", type=int, default=0, help="instead of the real model: issue 9's toy with its reward decided "
                     "at this token (one prompt per seed); `decided` must jump from 0 to 1 there")
+    ap.add_argument("--summarise", action="store_true", help="no model: print `beats_own` from an earlier run's CSV")
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     depths = sorted(int(d) for d in a.depths.split(","))
     if not depths or depths[0] <= 0 or depths[-1] >= a.max_new_tokens:
         raise SystemExit(f"--depths {a.depths!r}: give depths between 1 and --max-new-tokens - 1 = {a.max_new_tokens - 1}")
     from dts_nb.core import outputs_dir, atomic_write
+    out_dir = Path(a.out) if a.out else outputs_dir()/"bench"
+    stem = out_dir/(f"reward_profile_toy{a.toy}" if a.toy else f"reward_profile_{a.stage}")
+    if a.summarise:
+        if not stem.with_suffix(".csv").exists(): raise SystemExit(f"--summarise: no {stem.with_suffix('.csv')}; run without it first")
+        R = pd.read_csv(stem.with_suffix(".csv"), dtype={"prompt": str})
+        print(f"{stem.name}: tails that beat their own reply against fresh replies, per NFE\n",
+              beats_own(R, sorted(d for d in R.depth.unique() if d > 0)).to_string(index=False))
+        return
     rows, t0 = [], time.time()
     for i, (name, engine, ctx) in enumerate(prompts(a)):
         rows += measure(engine, ctx, name, a, depths, desc=f"prompt {i + 1}/{a.prompts}")
@@ -140,10 +177,11 @@ def main():
     print(f"\n{f'toy, t* = {a.toy}' if a.toy else a.stage}: {len(ups)} prompts, {a.bases} replies each, {a.tails} tails per reply and depth, T = {a.temperature}, "
           f"mean reply {R[R.depth == 0].length.mean():.1f} tokens, fresh sample {R[R.depth == 0].nfe.mean():.1f} NFE\n",
           T.to_string(index=False))
-    out_dir = Path(a.out) if a.out else outputs_dir()/"bench"; out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir/(f"reward_profile_toy{a.toy}" if a.toy else f"reward_profile_{a.stage}")
+    own = beats_own(R, depths)
+    print("\ntails that beat their own reply against fresh replies that beat it, per NFE\n", own.to_string(index=False))
+    out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write(stem.with_suffix(".csv"), R.to_csv(index=False))
-    atomic_write(stem.with_suffix(".json"), json.dumps(dict(args=vars(a), profile=T.to_dict("records")), indent=1, default=str))
+    atomic_write(stem.with_suffix(".json"), json.dumps(dict(args=vars(a), profile=T.to_dict("records"), beats_own=own.to_dict("records")), indent=1, default=str))
     import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
     fig, ax = plt.subplots(1, 2, figsize=(9, 3.5))
     def bars(ax, c, **kw):                                   # the estimate with its bootstrap interval
