@@ -121,8 +121,8 @@ reward-profile: setup
 
 # a naive tree that retries the last 8 tokens of the best reply, paired against the committed best-of-N rows at 1,024 NFE
 # (~20 min per stage): outputs/bench/late_tails_{har,captioning}.*
-# and its curve on HAR against the in-flight-free run's best-of-N, with its reach of best_of_n@1024 (16 min each):
-# outputs/bench/late_tails_har_reach_{best,uniform,best_fill}{,_curve}.*
+# and its curve against the in-flight-free run's best-of-N, with its reach of best_of_n@1024 (16-19 min each):
+# outputs/bench/late_tails_har_reach_{best,uniform,best_fill}{,_curve}.*, outputs/bench/late_tails_captioning_reach_best*
 late-tails: setup
 	$(BIN)/python nbs/scripts/late_tails.py --stage har
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
@@ -130,6 +130,8 @@ late-tails: setup
 	  --against outputs/bench/done2048/decision_real_har.csv --reference 1024; done
 	$(BIN)/python nbs/scripts/late_tails.py --stage har --pick best --fill --tag reach_best_fill \
 	  --against outputs/bench/done2048/decision_real_har.csv --reference 1024
+	$(BIN)/python nbs/scripts/late_tails.py --stage captioning --pick best --tag reach_best \
+	  --against outputs/bench/done2048/decision_real_captioning.csv --reference 1024
 
 # other models of where the reward changes for the trees' branching rule, paired against the library's (measured:
 # toy 2 min; captioning 16 x 3 13 min; HAR 16 x 3 21 min; the captioning screen of each change, seed 0, ~12 min):
