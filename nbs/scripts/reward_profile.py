@@ -75,7 +75,7 @@ def beats_own(R, depths, boot=1000, seed=0):
     tails["expect"] = tails.nfe*[rate[(p, b)] for p, b in zip(tails.prompt, tails.base)]
     per = tails.groupby(["depth", "prompt"])[["beat", "expect"]].sum()
     rng, out = np.random.default_rng(seed), []
-    for d in depths:
+    for d in (d for d in depths if d in per.index.get_level_values("depth")):   # depths some reply was long enough for
         P = per.loc[d]; o, e = P.beat.to_numpy(float), P.expect.to_numpy()
         ratios = [o[k].sum()/e[k].sum() for k in (rng.integers(0, len(P), len(P)) for _ in range(boot)) if e[k].sum() > 0]
         out.append(dict(depth=d, observed=int(o.sum()), expected=round(float(e.sum()), 1),      # nan: no fresh reply beat any
