@@ -11,7 +11,8 @@ the same prompts and seed indices): wins, losses, ties, mean difference, Wilcoxo
 the last round that fits in each of the `--against` run's budgets up to `--budget`; a round's rollouts all end before
 the next starts, so no rollout is in flight at any point of it) gives the NFE at which it reaches best_of_n@`--reference`'s
 mean best, as a ratio of best-of-N's own (`decision_real.reach_table`: 95 % bootstrap over prompts, inf where a
-resample never reaches it within `--budget`). Writes outputs/bench/late_tails_<stage>[_<tag>].{csv,json}.
+resample never reaches it within `--budget`). Writes outputs/bench/late_tails_<stage>[_<tag>].{csv,json} and the
+curve as late_tails_<stage>[_<tag>]_curve.csv.
 
     python nbs/scripts/late_tails.py --stage har --prompts 16 --seeds 3 --budget 1024
 """
