@@ -14,7 +14,7 @@ LOCK_VENV ?= /tmp/dts_nb-lock-venv
 # preloaded OpenBLAS makes torch ~6x slower in the same process, so nothing here preloads it.
 export PYTHONUNBUFFERED := 1
 
-.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real decision-end decision-done reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
+.PHONY: run test setup lock check-sync check-deps test-nbs test-slow bench bench-knobs decision-bench decision-real decision-end decision-done decision-done-t07 reward-profile late-tails change-models figures ablations tree-quality clean-venv setup-vllm test-vllm bench-vllm
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -110,6 +110,13 @@ decision-done: setup
 	    --methods best_of_n,mcts,dts,dts_star,maxent_ts --out outputs/bench/done2048
 	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0 \
 	    --methods best_of_n,mcts,dts,dts_star,maxent_ts --out outputs/bench/done2048
+# the same at T = 0.7 on HAR for best-of-N, dts_star and maxent_ts, added with --resume to a copy of the T = 1.0 run
+# (its reach target stays best_of_n@1024 at T = 1.0; measured: 70 min): outputs/bench/done2048_t07/decision_real_har.*
+decision-done-t07: setup
+	mkdir -p outputs/bench/done2048_t07
+	test -f outputs/bench/done2048_t07/decision_real_har.csv || cp outputs/bench/done2048/decision_real_har.{csv,json} outputs/bench/done2048_t07/
+	$(BIN)/python nbs/scripts/decision_real.py --stage har --budget 2048 --reference 1024 --temperatures 1.0,0.7 \
+	    --methods best_of_n,dts_star,maxent_ts --out outputs/bench/done2048_t07 --resume
 
 # where each stage's reward is decided: tails from prefixes of sampled replies (the toy first, as a check that the
 # measure finds its t* = 24; measured: seconds, HAR 21 min, captioning 9 min): outputs/bench/reward_profile_{toy24,har,captioning}.*
@@ -122,7 +129,8 @@ reward-profile: setup
 # a naive tree that retries the last 8 tokens of the best reply, paired against the committed best-of-N rows at 1,024 NFE
 # (~20 min per stage): outputs/bench/late_tails_{har,captioning}.*
 # and its curve against the in-flight-free run's best-of-N, with its reach of best_of_n@1024 (16-19 min each):
-# outputs/bench/late_tails_har_reach_{best,uniform,best_fill}{,_curve}.*, outputs/bench/late_tails_captioning_reach_best*
+# outputs/bench/late_tails_har_reach_{best,uniform,best_fill,best_t07}{,_curve}.*, outputs/bench/late_tails_captioning_reach_best*
+# (the T = 0.7 run needs make decision-done-t07's CSV)
 late-tails: setup
 	$(BIN)/python nbs/scripts/late_tails.py --stage har
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning
@@ -132,6 +140,8 @@ late-tails: setup
 	  --against outputs/bench/done2048/decision_real_har.csv --reference 1024
 	$(BIN)/python nbs/scripts/late_tails.py --stage captioning --pick best --tag reach_best \
 	  --against outputs/bench/done2048/decision_real_captioning.csv --reference 1024
+	$(BIN)/python nbs/scripts/late_tails.py --stage har --pick best --temperature 0.7 --tag reach_best_t07 \
+	  --against outputs/bench/done2048_t07/decision_real_har.csv --reference 1024
 
 # other models of where the reward changes for the trees' branching rule, paired against the library's (measured:
 # toy 2 min; captioning 16 x 3 13 min; HAR 16 x 3 21 min; the captioning screen of each change, seed 0, ~12 min):
